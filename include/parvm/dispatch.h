@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Dispatch: the path an access takes from any thread to a device (S2-S6).
+ *
+ *   look the address up in the current FlatView (lock-free, RCU)
+ *   -> write notifier?            signal its eventfd, done
+ *   -> RAM?                       copy, done
+ *   -> re-entrancy guard          device already on this thread's stack? refuse
+ *   -> lock per dispatch mode     global lock | device lock | none
+ *   -> removed?                   refuse as unassigned (G1, G3)
+ *   -> ops, split/widened to the sizes the region accepts
+ *
+ * Callers: any thread that is a registered, online RCU reader (rcu.h).  The
+ * caller may hold the global lock (global-mode handlers then run under that
+ * same hold; device locks are only tried, S5) or device locks (ordered by
+ * the validator), and may itself be a handler (DMA): nested accesses into a
+ * device already being dispatched on this thread are refused (S6).
+ */
+#ifndef PARVM_DISPATCH_H
+#define PARVM_DISPATCH_H
+
+#include "parvm/memory.h"
+
+/* @size is 1, 2, 4 or 8; any alignment.  Unassigned bytes read as 0xff. */
+PvAccessStatus address_space_read(AddressSpace *as, hwaddr addr, unsigned size,
+                                  uint64_t *val);
+PvAccessStatus address_space_write(AddressSpace *as, hwaddr addr, unsigned size,
+                                   uint64_t val);
+
+/*
+ * DMA-style access of any length.  RAM is copied, MMIO goes through dispatch
+ * in naturally aligned pieces of up to 8 bytes.  The whole range is attempted;
+ * the first non-OK status is returned (unassigned bytes read as 0xff).
+ */
+PvAccessStatus address_space_rw(AddressSpace *as, hwaddr addr, void *buf,
+                                size_t len, bool is_write);
+
+/*
+ * Host pointer to guest RAM at @addr, and in *@avail the bytes that follow
+ * contiguously in the same RAM range; NULL if @addr is not RAM.  Valid until
+ * the caller's next RCU quiescent state: keep it only while the view's
+ * generation (address_space_generation()) is unchanged.
+ */
+uint8_t *address_space_ram_ptr(AddressSpace *as, hwaddr addr, hwaddr *avail);
+
+/* Depth of this thread's dispatch stack (0 outside any handler). */
+unsigned pv_dispatch_depth(void);
+
+#endif

@@ -1,0 +1,475 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Dispatch (S2-S6): from an address to a device's handler, lock-free up to
+ * the lock the region's dispatch mode asks for.  include/parvm/dispatch.h
+ * describes the flow; docs/architecture.md the rules behind it.
+ */
+#include "parvm/dispatch.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "flatview.h"
+#include "region-stats.h"
+
+#define PV_DISPATCH_MAX_DEPTH 8
+
+/* Devices whose handlers are running on this thread, outermost first. */
+static __thread struct {
+    PvDevice *dev[PV_DISPATCH_MAX_DEPTH];
+    unsigned depth;
+} dispatch_stack;
+
+/* Last range hit by this thread.  Only a hint: the range is re-checked
+ * against the current view, so a stale entry costs a search, never a
+ * wrong answer; the generation makes a hit on a new view unlikely. */
+static __thread struct {
+    uint64_t generation;
+    unsigned long idx;
+} lookup_cache;
+
+static const char *const status_names[PV_ACCESS__COUNT] = {
+    [PV_ACCESS_OK] = "ok",
+    [PV_ACCESS_UNASSIGNED] = "unassigned",
+    [PV_ACCESS_DEVICE_ERROR] = "device-error",
+    [PV_ACCESS_REENTRANT] = "refused-reentrant",
+    [PV_ACCESS_LOCK_BUSY] = "refused-lock-busy",
+};
+
+const char *pv_access_status_name(PvAccessStatus s)
+{
+    return (unsigned)s < PV_ACCESS__COUNT ? status_names[s] : "?";
+}
+
+unsigned pv_dispatch_depth(void)
+{
+    return dispatch_stack.depth;
+}
+
+static inline uint64_t size_mask(unsigned size)
+{
+    return size >= 8 ? UINT64_MAX : (UINT64_C(1) << (size * 8)) - 1;
+}
+
+static inline bool is_pow2(unsigned x)
+{
+    return x && !(x & (x - 1));
+}
+
+static inline unsigned pow2_floor(unsigned x)
+{
+    return 1u << (31 - __builtin_clz(x));
+}
+
+static inline const FlatRange *lookup(const FlatView *fv, hwaddr addr)
+{
+    unsigned long idx = lookup_cache.idx;
+    if (lookup_cache.generation == fv->generation && idx < fv->nr_ranges) {
+        const FlatRange *fr = &fv->ranges[idx];
+        if (addr >= fr->start && addr <= fr->last) {
+            return fr;
+        }
+    }
+    long i = flatview_find(fv, addr);
+    if (i < 0) {
+        return NULL;
+    }
+    lookup_cache.generation = fv->generation;
+    lookup_cache.idx = (unsigned long)i;
+    return &fv->ranges[i];
+}
+
+/* Bytes from @addr to the next mapped range (at most @limit). */
+static unsigned gap_length(const FlatView *fv, hwaddr addr, unsigned limit)
+{
+    long lo = 0, hi = (long)fv->nr_ranges;
+    while (lo < hi) {
+        long mid = lo + (hi - lo) / 2;
+        if (fv->ranges[mid].start <= addr) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    if (lo < (long)fv->nr_ranges && fv->ranges[lo].start - addr < limit) {
+        return (unsigned)(fv->ranges[lo].start - addr);
+    }
+    return limit;
+}
+
+/* ---- RAM ----------------------------------------------------------------- */
+
+/* Aligned accesses are single atomic (relaxed) loads and stores, so that a
+ * device's DMA racing a hart's access is a guest race, not a host one. */
+static void ram_read(const uint8_t *p, unsigned size, uint64_t *val)
+{
+    if (is_pow2(size) && !((uintptr_t)p & (size - 1))) {
+        switch (size) {
+        case 1: *val = __atomic_load_n(p, __ATOMIC_RELAXED); return;
+        case 2: *val = __atomic_load_n((const uint16_t *)p, __ATOMIC_RELAXED); return;
+        case 4: *val = __atomic_load_n((const uint32_t *)p, __ATOMIC_RELAXED); return;
+        case 8: *val = __atomic_load_n((const uint64_t *)p, __ATOMIC_RELAXED); return;
+        }
+    }
+    uint64_t v = 0;
+    memcpy(&v, p, size);    /* little-endian host, as the guest */
+    *val = v;
+}
+
+static void ram_write(uint8_t *p, unsigned size, uint64_t val)
+{
+    if (is_pow2(size) && !((uintptr_t)p & (size - 1))) {
+        switch (size) {
+        case 1: __atomic_store_n(p, (uint8_t)val, __ATOMIC_RELAXED); return;
+        case 2: __atomic_store_n((uint16_t *)p, (uint16_t)val, __ATOMIC_RELAXED); return;
+        case 4: __atomic_store_n((uint32_t *)p, (uint32_t)val, __ATOMIC_RELAXED); return;
+        case 8: __atomic_store_n((uint64_t *)p, val, __ATOMIC_RELAXED); return;
+        }
+    }
+    memcpy(p, &val, size);
+}
+
+/* ---- device ops, adapted to the sizes the region accepts --------------- */
+
+static PvAccessStatus ops_call(const MemoryRegion *mr, hwaddr off, unsigned size,
+                               uint64_t *val, bool is_write)
+{
+    const MemoryRegionOps *ops = mr->ops;
+    if (is_write) {
+        return ops->write ? ops->write(mr->opaque, off, size, *val & size_mask(size))
+                          : PV_ACCESS_DEVICE_ERROR;
+    }
+    if (!ops->read) {
+        return PV_ACCESS_DEVICE_ERROR;
+    }
+    uint64_t v = 0;
+    PvAccessStatus st = ops->read(mr->opaque, off, size, &v);
+    *val = v & size_mask(size);
+    return st;
+}
+
+/*
+ * Split an access the device does not accept into naturally aligned pieces
+ * it does; pieces narrower than its minimum become read-modify-write of the
+ * enclosing minimum-size word, under the same lock hold, so no other access
+ * of the same mode interleaves.
+ */
+static PvAccessStatus ops_access(const MemoryRegion *mr, hwaddr off, unsigned size,
+                                 uint64_t *val, bool is_write)
+{
+    const MemoryRegionOps *ops = mr->ops;
+    unsigned min = ops->impl.min_access_size ? ops->impl.min_access_size : 1;
+    unsigned max = ops->impl.max_access_size ? ops->impl.max_access_size : 8;
+    bool unaligned = ops->impl.unaligned;
+
+    if (is_pow2(size) && size >= min && size <= max && (unaligned || !(off & (size - 1)))) {
+        return ops_call(mr, off, size, val, is_write);
+    }
+
+    uint64_t in = is_write ? *val : 0, out = 0;
+    PvAccessStatus st = PV_ACCESS_OK;
+    for (unsigned done = 0; done < size;) {
+        hwaddr pos = off + done;
+        unsigned s = pow2_floor(size - done < max ? size - done : max);
+        if (!unaligned || s < min) {
+            while (pos & (s - 1)) {
+                s >>= 1;
+            }
+        }
+        uint64_t piece = (in >> (8 * done)) & size_mask(s);
+        PvAccessStatus r;
+        if (s >= min) {
+            r = ops_call(mr, pos, s, &piece, is_write);
+        } else {
+            hwaddr base = pos & ~(hwaddr)(min - 1);
+            unsigned sh = (unsigned)(pos - base) * 8;
+            uint64_t wide = 0;
+            r = ops_call(mr, base, min, &wide, false);
+            if (is_write && r == PV_ACCESS_OK) {
+                wide = (wide & ~(size_mask(s) << sh)) | (piece << sh);
+                r = ops_call(mr, base, min, &wide, true);
+            }
+            piece = (wide >> sh) & size_mask(s);
+        }
+        out |= piece << (8 * done);
+        if (r != PV_ACCESS_OK) {
+            st = r;
+        }
+        done += s;
+    }
+    if (!is_write) {
+        *val = out;
+    }
+    return st;
+}
+
+/* ---- MMIO ------------------------------------------------------------- */
+
+static PvAccessStatus io_access(MemoryRegion *mr, hwaddr off, unsigned size,
+                                uint64_t *val, bool is_write)
+{
+    PvDevice *dev = mr->owner;
+    PvVm *vm = mr->vm;
+    unsigned depth = dispatch_stack.depth;
+    PvMutex *taken = NULL;
+    PvAccessStatus st;
+
+    /* S6: a handler whose work reaches its own device again (directly or
+     * through another device) is refused instead of deadlocking on its own
+     * lock or recursing; lockless regions get the same guard. */
+    for (unsigned i = 0; i < depth; i++) {
+        if (dispatch_stack.dev[i] == dev) {
+            pv_guest_error(vm, "re-entrant %s of \"%s\" at offset 0x%llx refused",
+                           is_write ? "write" : "read", mr->name, (unsigned long long)off);
+            st = PV_ACCESS_REENTRANT;
+            goto out;
+        }
+    }
+    if (depth == PV_DISPATCH_MAX_DEPTH) {
+        pv_guest_error(vm, "access to \"%s\" nested %u deep refused", mr->name, depth);
+        st = PV_ACCESS_REENTRANT;
+        goto out;
+    }
+
+    switch (pv_vm_all_global(vm) ? PV_DISPATCH_GLOBAL : mr->mode) {
+    case PV_DISPATCH_GLOBAL:
+        /* A caller that already holds the global lock (a global-mode
+         * handler doing DMA, or a vCPU exit that needs it) runs the handler
+         * under that same hold: the lock is not recursive. */
+        if (!pv_mutex_held(&vm->global_lock)) {
+            pv_mutex_lock(&vm->global_lock);
+            taken = &vm->global_lock;
+        }
+        break;
+    case PV_DISPATCH_DEVICE:
+        /* S5: global lock -> device lock is forbidden; only trylock. */
+        if (pv_mutex_held(&vm->global_lock)) {
+            if (!pv_mutex_trylock(&dev->lock)) {
+                pv_guest_error(vm, "access to \"%s\" under the global lock: device busy",
+                               mr->name);
+                st = PV_ACCESS_LOCK_BUSY;
+                goto out;
+            }
+        } else {
+            pv_mutex_lock(&dev->lock);
+        }
+        taken = &dev->lock;
+        break;
+    case PV_DISPATCH_LOCKLESS:
+        break;
+    }
+
+    dispatch_stack.dev[depth] = dev;
+    dispatch_stack.depth = depth + 1;
+    /* G1/G3: checked under the mode's lock, or for lockless regions inside
+     * the read-side section that unrealize's grace period waits for. */
+    if (pv_device_is_removed(dev)) {
+        st = PV_ACCESS_UNASSIGNED;
+    } else {
+        st = ops_access(mr, off, size, val, is_write);
+    }
+    dispatch_stack.depth = depth;
+    if (taken) {
+        pv_mutex_unlock(taken);
+    }
+
+out:
+    region_stats_count(mr->stats, st);
+    if (st != PV_ACCESS_OK && !is_write) {
+        *val = size_mask(size);
+    }
+    return st;
+}
+
+/* S2 notifiers: a matching write signals the eventfd instead of ops. */
+static bool notify(const FlatView *fv, hwaddr addr, unsigned size, uint64_t val)
+{
+    long lo = 0, hi = (long)fv->nr_eventfds;
+    while (lo < hi) {
+        long mid = lo + (hi - lo) / 2;
+        if (fv->eventfds[mid].addr < addr) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    for (long i = lo; i < (long)fv->nr_eventfds && fv->eventfds[i].addr == addr; i++) {
+        const FlatEventfd *e = &fv->eventfds[i];
+        if (e->size == size && (!e->match_data || e->data == (val & size_mask(size))) &&
+            !pv_device_is_removed(e->mr->owner)) {
+            pv_event_notifier_set(e->e);
+            region_stats_count(e->mr->stats, PV_ACCESS_OK);
+            return true;
+        }
+    }
+    return false;
+}
+
+/* An access wholly inside @fr. */
+static PvAccessStatus range_access(const FlatView *fv, const FlatRange *fr, hwaddr addr,
+                                   unsigned size, uint64_t *val, bool is_write)
+{
+    MemoryRegion *mr = fr->mr;
+    hwaddr off = fr->offset + (addr - fr->start);
+
+    if (mr->kind == MR_KIND_RAM) {
+        if (is_write) {
+            ram_write(mr->ram + off, size, *val);
+        } else {
+            ram_read(mr->ram + off, size, val);
+        }
+        region_stats_count(mr->stats, PV_ACCESS_OK);
+        return PV_ACCESS_OK;
+    }
+    if (is_write && fv->nr_eventfds && notify(fv, addr, size, *val)) {
+        return PV_ACCESS_OK;
+    }
+    return io_access(mr, off, size, val, is_write);
+}
+
+/* An access that crosses range boundaries or touches unassigned space:
+ * each piece goes to its own region; the first failure is reported. */
+static PvAccessStatus split_access(AddressSpace *as, const FlatView *fv, hwaddr addr,
+                                   unsigned size, uint64_t *val, bool is_write)
+{
+    uint64_t in = is_write ? *val : 0, out = 0;
+    PvAccessStatus st = PV_ACCESS_OK;
+
+    for (unsigned done = 0; done < size;) {
+        hwaddr pos = addr + done;
+        unsigned rem = size - done, n;
+        uint64_t piece;
+        PvAccessStatus r;
+        const FlatRange *fr = lookup(fv, pos);
+        if (fr) {
+            n = fr->last - pos < rem ? (unsigned)(fr->last - pos) + 1 : rem;
+            piece = (in >> (8 * done)) & size_mask(n);
+            r = range_access(fv, fr, pos, n, &piece, is_write);
+        } else {
+            n = gap_length(fv, pos, rem);
+            piece = size_mask(n);
+            r = PV_ACCESS_UNASSIGNED;
+            region_stats_count(as->unassigned_stats, r);
+        }
+        out |= (piece & size_mask(n)) << (8 * done);
+        if (r != PV_ACCESS_OK && st == PV_ACCESS_OK) {
+            st = r;
+        }
+        done += n;
+    }
+    if (!is_write) {
+        *val = out;
+    }
+    return st;
+}
+
+static inline void check_caller(AddressSpace *as, unsigned size)
+{
+#ifdef PV_LOCK_VALIDATOR
+    if (!pv_rcu_reader_online()) {
+        fprintf(stderr, "parvm: dispatch on \"%s\" from a thread that is not an online "
+                        "RCU reader\n", as->name);
+        abort();
+    }
+#else
+    (void)as;
+#endif
+    if (size != 1 && size != 2 && size != 4 && size != 8) {
+        fprintf(stderr, "parvm: dispatch of size %u\n", size);
+        abort();
+    }
+}
+
+static inline PvAccessStatus dispatch(AddressSpace *as, hwaddr addr, unsigned size,
+                                      uint64_t *val, bool is_write)
+{
+    check_caller(as, size);
+    const FlatView *fv = pv_rcu_deref(as->current);
+    const FlatRange *fr = lookup(fv, addr);
+    if (__builtin_expect(fr && size - 1 <= fr->last - addr, 1)) {
+        return range_access(fv, fr, addr, size, val, is_write);
+    }
+    return split_access(as, fv, addr, size, val, is_write);
+}
+
+PvAccessStatus address_space_read(AddressSpace *as, hwaddr addr, unsigned size, uint64_t *val)
+{
+    return dispatch(as, addr, size, val, false);
+}
+
+PvAccessStatus address_space_write(AddressSpace *as, hwaddr addr, unsigned size, uint64_t val)
+{
+    return dispatch(as, addr, size, &val, true);
+}
+
+PvAccessStatus address_space_rw(AddressSpace *as, hwaddr addr, void *buf, size_t len,
+                                bool is_write)
+{
+    check_caller(as, 1);
+    const FlatView *fv = pv_rcu_deref(as->current);
+    uint8_t *p = buf;
+    PvAccessStatus st = PV_ACCESS_OK;
+
+    for (size_t done = 0; done < len;) {
+        hwaddr pos = addr + done;
+        size_t rem = len - done, n;
+        PvAccessStatus r = PV_ACCESS_OK;
+        const FlatRange *fr = lookup(fv, pos);
+
+        if (fr && fr->mr->kind == MR_KIND_RAM) {
+            n = fr->last - pos < rem ? (size_t)(fr->last - pos) + 1 : rem;
+            uint8_t *host = fr->mr->ram + fr->offset + (pos - fr->start);
+            if (is_write) {
+                memcpy(host, p + done, n);
+            } else {
+                memcpy(p + done, host, n);
+            }
+            region_stats_count(fr->mr->stats, PV_ACCESS_OK);
+        } else if (fr) {
+            /* Naturally aligned pieces of up to 8 bytes, within the range. */
+            unsigned s = rem < 8 ? pow2_floor((unsigned)rem) : 8;
+            while (pos & (s - 1)) {
+                s >>= 1;
+            }
+            while (s - 1 > fr->last - pos) {
+                s >>= 1;
+            }
+            n = s;
+            uint64_t v = 0;
+            if (is_write) {
+                memcpy(&v, p + done, s);
+            }
+            r = range_access(fv, fr, pos, s, &v, is_write);
+            if (!is_write) {
+                memcpy(p + done, &v, s);
+            }
+        } else {
+            n = gap_length(fv, pos, rem > 4096 ? 4096 : (unsigned)rem);
+            if (!is_write) {
+                memset(p + done, 0xff, n);
+            }
+            r = PV_ACCESS_UNASSIGNED;
+            region_stats_count(as->unassigned_stats, r);
+        }
+        if (r != PV_ACCESS_OK && st == PV_ACCESS_OK) {
+            st = r;
+        }
+        done += n;
+    }
+    return st;
+}
+
+uint8_t *address_space_ram_ptr(AddressSpace *as, hwaddr addr, hwaddr *avail)
+{
+    const FlatView *fv = pv_rcu_deref(as->current);
+    const FlatRange *fr = lookup(fv, addr);
+
+    if (!fr || fr->mr->kind != MR_KIND_RAM) {
+        return NULL;
+    }
+    if (avail) {
+        *avail = fr->last - addr + 1;
+    }
+    return fr->mr->ram + fr->offset + (addr - fr->start);
+}
