@@ -12,9 +12,10 @@
  *
  * Callers: any thread that is a registered, online RCU reader (rcu.h).  The
  * caller may hold the global lock (global-mode handlers then run under that
- * same hold; device locks are only tried, S5) or device locks (ordered by
- * the validator), and may itself be a handler (DMA): nested accesses into a
- * device already being dispatched on this thread are refused (S6).
+ * same hold) or device locks; while it holds either, device locks are only
+ * tried and a busy device refuses the access (S5).  The caller may itself be
+ * a handler (DMA): nested accesses into a device already being dispatched on
+ * this thread are refused (S6).
  */
 #ifndef PARVM_DISPATCH_H
 #define PARVM_DISPATCH_H

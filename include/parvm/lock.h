@@ -86,6 +86,10 @@ bool pv_mutex_held(const PvMutex *m);
 /* Number of pv locks the calling thread holds. */
 unsigned pv_locks_held(void);
 
+/* Bit (1u << kind) set for every PvLockKind of which the calling thread
+ * holds at least one lock. */
+unsigned pv_lock_kinds_held(void);
+
 /*
  * Abort (validator builds) unless the calling thread holds no pv lock.
  * Used before anything that waits on other threads, e.g. a grace period.

@@ -37,8 +37,8 @@ typedef enum PvAccessStatus {
     PV_ACCESS_REENTRANT,    /* refused: the device is already on this thread's
                                dispatch stack (S6), or the stack is too deep */
     PV_ACCESS_LOCK_BUSY,    /* refused: a device lock was busy while the caller
-                               held the global lock, where only trylock is
-                               allowed (S5) */
+                               held the global lock or a device lock, where
+                               only trylock is allowed (S5) */
     PV_ACCESS__COUNT
 } PvAccessStatus;
 

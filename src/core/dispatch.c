@@ -243,10 +243,13 @@ static PvAccessStatus io_access(MemoryRegion *mr, hwaddr off, unsigned size,
         }
         break;
     case PV_DISPATCH_DEVICE:
-        /* S5: global lock -> device lock is forbidden; only trylock. */
-        if (pv_mutex_held(&vm->global_lock)) {
+        /* S5: global lock -> device lock is forbidden; only trylock.  And
+         * device lock -> device lock would let the guest choose the lock
+         * order (its DMA addresses pick the target), so two harts could
+         * deadlock two devices: nested device locks are only tried too. */
+        if (pv_lock_kinds_held() & (1u << PV_LOCK_KIND_GLOBAL | 1u << PV_LOCK_KIND_DEVICE)) {
             if (!pv_mutex_trylock(&dev->lock)) {
-                pv_guest_error(vm, "access to \"%s\" under the global lock: device busy",
+                pv_guest_error(vm, "access to \"%s\" from under another lock: device busy",
                                mr->name);
                 st = PV_ACCESS_LOCK_BUSY;
                 goto out;

@@ -111,6 +111,16 @@ unsigned pv_locks_held(void)
     return pv_lock_thread.nheld;
 }
 
+unsigned pv_lock_kinds_held(void)
+{
+    const PvLockThread *t = &pv_lock_thread;
+    unsigned kinds = 0;
+    for (unsigned i = 0; i < t->nheld; i++) {
+        kinds |= 1u << t->held[i].m->cls->kind;
+    }
+    return kinds;
+}
+
 void pv_assert_no_locks_held_at(const char *what, const PvLockSite *site)
 {
 #ifdef PV_LOCK_VALIDATOR

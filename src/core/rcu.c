@@ -21,6 +21,7 @@
 #endif
 
 static char tsan_grace_period;
+static char tsan_callbacks_done;
 
 #ifdef PV_TSAN
 /*
@@ -104,6 +105,8 @@ static void call_rcu_trampoline(struct rcu_head *rh)
     rcu_thread.registered = true;
     rcu_thread.online = true;
     head->func(head);
+    /* pv_rcu_barrier() returns after this callback: make that visible. */
+    TSAN_RELEASE(&tsan_callbacks_done);
 }
 
 void pv_call_rcu(PvRcuHead *head, void (*func)(PvRcuHead *head))
@@ -141,5 +144,5 @@ void pv_rcu_barrier(void)
 {
     check_may_wait("waiting for RCU callbacks", PV_LOCK_SITE);
     urcu_qsbr_barrier();
-    TSAN_ACQUIRE(&tsan_grace_period);
+    TSAN_ACQUIRE(&tsan_callbacks_done);
 }

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Install the Debian packages parvm needs that this machine lacks.
+# Usage: scripts/deps.sh build|test|bench
+#   build: compiler, meson, ninja, pkg-config, liburcu (RCU for the memory map)
+#   test:  build + what the test suite needs
+#   bench: build
+set -euo pipefail
+
+pkgs=(gcc libc6-dev meson ninja-build pkg-config liburcu-dev)
+case "${1:-build}" in
+  build|bench) ;;
+  test) ;;
+  *) echo "usage: $0 build|test|bench" >&2; exit 2 ;;
+esac
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "parvm: installing ${missing[*]}" >&2
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "parvm: need root to install packages (run as root, or install: ${missing[*]})" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q >/dev/null
+  apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+fi
