@@ -49,8 +49,12 @@ struct PvDevice {
     PvVm *vm;
     char id[48];
     atomic_uint refcount;
-    /* The device's own lock: PV_DISPATCH_DEVICE regions run under it. */
+    /* The device's own lock: PV_DISPATCH_DEVICE regions run under it.
+     * Padded so that no other object's data shares its cache lines: two
+     * harts on two devices must not bounce a line (bench/dispatch). */
+    char pad_before_lock[64];
     PvMutex lock;
+    char pad_after_lock[64];
     /* Set once by unrealize; dispatch refuses accesses once it sees it. */
     atomic_bool removed;
     /* Regions whose owner is this device: pushed lock-free by
