@@ -38,11 +38,12 @@ PvAccessStatus address_space_rw(AddressSpace *as, hwaddr addr, void *buf,
 
 /*
  * Host pointer to guest RAM at @addr, and in *@avail the bytes that follow
- * contiguously in the same RAM range; NULL if @addr is not RAM.  Valid until
- * the caller's next RCU quiescent state: keep it only while the view's
- * generation (address_space_generation()) is unchanged.
+ * contiguously in the same RAM range; NULL if @addr is not RAM, or if
+ * @for_write and the RAM is read-only.  Valid until the caller's next RCU
+ * quiescent state: keep it only while the view's generation
+ * (address_space_generation()) is unchanged.
  */
-uint8_t *address_space_ram_ptr(AddressSpace *as, hwaddr addr, hwaddr *avail);
+uint8_t *address_space_ram_ptr(AddressSpace *as, hwaddr addr, bool for_write, hwaddr *avail);
 
 /* Depth of this thread's dispatch stack (0 outside any handler). */
 unsigned pv_dispatch_depth(void);

@@ -99,6 +99,7 @@ struct MemoryRegion {
     void *opaque;
     uint8_t *ram;               /* MR_KIND_RAM */
     bool ram_allocated;
+    bool readonly;              /* RAM as ROM: writes are dropped, as QEMU's */
     MemoryRegion *alias;        /* MR_KIND_ALIAS */
     hwaddr alias_offset;
 
@@ -144,6 +145,10 @@ void memory_region_init_alias(MemoryRegion *mr, PvVm *vm, PvDevice *owner,
                               hwaddr offset, hwaddr size);
 /* Set before the region is first mapped. */
 void memory_region_set_dispatch_mode(MemoryRegion *mr, PvDispatchMode mode);
+/* RAM only, set before the region is first mapped: guest writes are
+ * dropped (status OK, as a write to ROM on QEMU), host code still writes
+ * mr->ram directly to load images. */
+void memory_region_set_readonly(MemoryRegion *mr, bool readonly);
 
 /*
  * Free what init allocated.  The region must be unmapped and no published or

@@ -318,7 +318,9 @@ static PvAccessStatus range_access(const FlatView *fv, const FlatRange *fr, hwad
 
     if (mr->kind == MR_KIND_RAM) {
         if (is_write) {
-            ram_write(mr->ram + off, size, *val);
+            if (!mr->readonly) {
+                ram_write(mr->ram + off, size, *val);
+            }
         } else {
             ram_read(mr->ram + off, size, val);
         }
@@ -424,7 +426,9 @@ PvAccessStatus address_space_rw(AddressSpace *as, hwaddr addr, void *buf, size_t
             n = fr->last - pos < rem ? (size_t)(fr->last - pos) + 1 : rem;
             uint8_t *host = fr->mr->ram + fr->offset + (pos - fr->start);
             if (is_write) {
-                memcpy(host, p + done, n);
+                if (!fr->mr->readonly) {
+                    memcpy(host, p + done, n);
+                }
             } else {
                 memcpy(p + done, host, n);
             }
@@ -463,12 +467,12 @@ PvAccessStatus address_space_rw(AddressSpace *as, hwaddr addr, void *buf, size_t
     return st;
 }
 
-uint8_t *address_space_ram_ptr(AddressSpace *as, hwaddr addr, hwaddr *avail)
+uint8_t *address_space_ram_ptr(AddressSpace *as, hwaddr addr, bool for_write, hwaddr *avail)
 {
     const FlatView *fv = pv_rcu_deref(as->current);
     const FlatRange *fr = lookup(fv, addr);
 
-    if (!fr || fr->mr->kind != MR_KIND_RAM) {
+    if (!fr || fr->mr->kind != MR_KIND_RAM || (for_write && fr->mr->readonly)) {
         return NULL;
     }
     if (avail) {

@@ -107,6 +107,11 @@ void memory_region_set_dispatch_mode(MemoryRegion *mr, PvDispatchMode mode)
     mr->mode = mode;
 }
 
+void memory_region_set_readonly(MemoryRegion *mr, bool readonly)
+{
+    mr->readonly = readonly;
+}
+
 void memory_region_destroy(MemoryRegion *mr)
 {
     if (mr->container) {

@@ -297,7 +297,47 @@ static void test_commit_inside_dispatch(void)
     }
 }
 
+/* Read-only RAM (the board's reset ROM): guest writes are dropped, and no
+ * writable host pointer is handed out; RAM pointers track the view. */
+static void test_rom_and_ram_ptr(void)
+{
+    Fixture f;
+    MemoryRegion rom, ram;
+    uint64_t v;
+    hwaddr avail = 0;
+
+    fixture_init(&f);
+    CHECK(memory_region_init_ram(&rom, &f.vm, NULL, "rom", 0x1000) == 0);
+    CHECK(memory_region_init_ram(&ram, &f.vm, NULL, "ram", 0x2000) == 0);
+    memory_region_set_readonly(&rom, true);
+    rom.ram[0] = 0x13;
+    fixture_map(&f, &rom, 0x1000);
+    fixture_map(&f, &ram, 0x80000000);
+
+    CHECK(address_space_write(&f.as, 0x1000, 1, 0xff) == PV_ACCESS_OK);
+    CHECK(address_space_read(&f.as, 0x1000, 1, &v) == PV_ACCESS_OK);
+    CHECK_EQ_U64(v, 0x13);
+    uint8_t buf[4] = { 1, 2, 3, 4 };
+    CHECK(address_space_rw(&f.as, 0x1000, buf, 4, true) == PV_ACCESS_OK);
+    CHECK_EQ_U64(rom.ram[0], 0x13);
+    CHECK(address_space_ram_ptr(&f.as, 0x1000, true, &avail) == NULL);
+    CHECK(address_space_ram_ptr(&f.as, 0x1010, false, &avail) == rom.ram + 0x10);
+    CHECK_EQ_U64(avail, 0xff0);
+    CHECK(address_space_ram_ptr(&f.as, 0x80001ff8, true, &avail) == ram.ram + 0x1ff8);
+    CHECK_EQ_U64(avail, 8);
+    CHECK(address_space_ram_ptr(&f.as, 0x80002000, false, &avail) == NULL);
+
+    uint64_t gen = address_space_generation(&f.as);
+    fixture_unmap(&f, &ram);
+    CHECK(address_space_generation(&f.as) != gen);
+    CHECK(address_space_ram_ptr(&f.as, 0x80000000, false, &avail) == NULL);
+    fixture_unmap(&f, &rom);
+    fixture_destroy(&f);
+    memory_region_destroy(&rom);
+    memory_region_destroy(&ram);
+}
+
 PV_TEST_MAIN(TEST(test_global_mode), TEST(test_device_mode), TEST(test_lockless_mode),
              TEST(test_all_global_switch), TEST(test_caller_holds_global_lock),
              TEST(test_notifiers), TEST(test_removed_device), TEST(test_device_error_counted),
-             TEST(test_commit_inside_dispatch))
+             TEST(test_commit_inside_dispatch), TEST(test_rom_and_ram_ptr))
