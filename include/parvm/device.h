@@ -57,9 +57,6 @@ struct PvDevice {
     char pad_after_lock[64];
     /* Set once by unrealize; dispatch refuses accesses once it sees it. */
     atomic_bool removed;
-    /* Regions whose owner is this device: pushed lock-free by
-     * memory_region_init_*(), read by unrealize. */
-    _Atomic(MemoryRegion *) regions;
     PvRcuHead rcu;
 };
 
@@ -69,14 +66,19 @@ void pv_device_init(PvDevice *dev, PvDeviceClass *cls, PvVm *vm, const char *id)
 /* Any thread; the caller must already hold a reference (or be in an RCU
  * read-side section that found @dev in a view). */
 void pv_device_ref(PvDevice *dev);
-/* Any thread; dropping the last reference queues finalize after a grace
- * period.  Never waits. */
+/* Caller: an online RCU reader (or an RCU callback), because dropping the
+ * last reference queues finalize after a grace period.  Never waits. */
 void pv_device_unref(PvDevice *dev);
 
 /*
- * Phase 1 of removal; see above.  Idempotent.  The caller holds no pv lock,
- * is not inside a dispatch and is not inside a memory transaction (checked):
- * it waits for a grace period and takes the device lock and the global lock.
+ * Phase 1 of removal; see above.  Unmaps every region owned by @dev that is
+ * reachable from an address space of its VM (a region in a container that
+ * no address space reaches is not dispatched to; if it is mapped again
+ * later, its accesses are refused).  Idempotent, and every caller returns
+ * only once G1 holds, even when another thread removed the device first.
+ * The caller holds no pv lock, is not inside a dispatch and not inside a
+ * memory transaction (checked): it takes the map lock and the device lock
+ * and waits for a grace period.
  */
 void pv_device_unrealize(PvDevice *dev);
 

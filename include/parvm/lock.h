@@ -91,7 +91,7 @@ unsigned pv_locks_held(void);
 unsigned pv_lock_kinds_held(void);
 
 /*
- * Abort (validator builds) unless the calling thread holds no pv lock.
+ * Abort, in every build, unless the calling thread holds no pv lock.
  * Used before anything that waits on other threads, e.g. a grace period.
  */
 #define pv_assert_no_locks_held(what) pv_assert_no_locks_held_at((what), PV_LOCK_SITE)

@@ -92,7 +92,6 @@ struct MemoryRegion {
     hwaddr size;
     PvVm *vm;
     PvDevice *owner;            /* NULL: lives as long as the VM */
-    MemoryRegion *owner_next;   /* in owner->regions */
 
     PvDispatchMode mode;
     const MemoryRegionOps *ops; /* MR_KIND_IO */
@@ -171,7 +170,10 @@ void memory_region_set_enabled(MemoryRegion *mr, bool enabled);
 void memory_region_set_address(MemoryRegion *mr, hwaddr addr);
 void memory_region_set_alias_offset(MemoryRegion *mr, hwaddr offset);
 /* S2 notifier: a write of @size bytes at @addr (and, if @match_data, of value
- * @data) signals @e instead of calling the region's ops. */
+ * @data) signals @e instead of calling the region's ops.  Readers of views
+ * published before the notifier is deleted may still signal @e: keep it
+ * open until a grace period after the commit that deleted it (for example,
+ * close it from a pv_call_rcu() callback, or after pv_rcu_barrier()). */
 void memory_region_add_eventfd(MemoryRegion *mr, hwaddr addr, unsigned size,
                                bool match_data, uint64_t data, PvEventNotifier *e);
 void memory_region_del_eventfd(MemoryRegion *mr, hwaddr addr, unsigned size,

@@ -36,10 +36,12 @@ void pv_rcu_register_thread(void);
 void pv_rcu_unregister_thread(void);
 bool pv_rcu_thread_registered(void);
 
-/* Report that the calling (online) thread holds no RCU-protected pointer. */
+/* Report that the calling (online) thread holds no RCU-protected pointer.
+ * Never from inside a dispatch (aborts): a handler's view must outlive it. */
 void pv_rcu_quiescent(void);
 /* Go offline before blocking; come back online after.  While offline the
- * thread must not touch RCU-protected data. */
+ * thread must not touch RCU-protected data.  Never from inside a dispatch
+ * (aborts): a handler may not block for long at all. */
 void pv_rcu_offline(void);
 void pv_rcu_online(void);
 /* Whether the calling thread is registered and online (may read). */

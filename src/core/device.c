@@ -21,7 +21,6 @@ void pv_device_init(PvDevice *dev, PvDeviceClass *cls, PvVm *vm, const char *id)
     /* The class's lock class is per type, shared by every instance. */
     pv_mutex_init(&dev->lock, &cls->lock_class);
     atomic_init(&dev->removed, false);
-    atomic_init(&dev->regions, NULL);
 }
 
 void pv_device_ref(PvDevice *dev)
@@ -56,21 +55,37 @@ void pv_device_unref(PvDevice *dev)
     }
 }
 
+/* Map lock held.  Containers are searched whoever owns them; aliases are
+ * not followed (their targets are not their children). */
+static void unmap_owned(MemoryRegion *container, PvDevice *dev)
+{
+    for (unsigned i = container->nr_subregions; i-- > 0;) {
+        MemoryRegion *sub = container->subregions[i];
+        if (sub->owner == dev) {
+            memory_region_del_subregion(container, sub);
+        } else if (sub->kind == MR_KIND_CONTAINER) {
+            unmap_owned(sub, dev);
+        }
+    }
+}
+
 void pv_device_unrealize(PvDevice *dev)
 {
     PvVm *vm = dev->vm;
 
-    pv_assert_no_locks_held("pv_device_unrealize");
-    if (pv_device_is_removed(dev)) {
-        return;
+    /* Checked first, before anything is unpublished. */
+    if (pv_dispatch_depth() > 0) {
+        fprintf(stderr, "parvm: pv_device_unrealize(%s) from inside a dispatch: "
+                        "defer it until the handler has returned\n", dev->id);
+        abort();
     }
+    pv_assert_no_locks_held("pv_device_unrealize");
 
     /* 1. Unpublish: accesses that look up after the commit miss the device. */
     memory_region_transaction_begin(vm);
-    for (MemoryRegion *mr = atomic_load_explicit(&dev->regions, memory_order_acquire); mr;
-         mr = mr->owner_next) {
-        if (mr->container) {
-            memory_region_del_subregion(mr->container, mr);
+    for (AddressSpace *as = vm->address_spaces; as; as = as->next) {
+        if (as->root) {
+            unmap_owned(as->root, dev);
         }
     }
     memory_region_transaction_commit(vm);
@@ -85,7 +100,9 @@ void pv_device_unrealize(PvDevice *dev)
     /* 3. Every access runs inside an RCU read-side section, so after a grace
      * period no access that could have missed the flag (lockless or
      * global-mode ones included) is still running: from here on no handler
-     * of @dev runs (G1).  We hold no lock, so readers can always finish
+     * of @dev runs (G1).  Done by every caller, even when the device was
+     * already marked: a second remover must not return while the first one's
+     * accesses still run.  We hold no lock, so readers can always finish
      * (G4). */
     pv_synchronize_rcu();
 }

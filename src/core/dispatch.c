@@ -80,9 +80,13 @@ static inline const FlatRange *lookup(const FlatView *fv, hwaddr addr)
     return &fv->ranges[i];
 }
 
-/* Bytes from @addr to the next mapped range (at most @limit). */
+/* Bytes from @addr to the next mapped range, at most @limit and never past
+ * the top of the address space. */
 static unsigned gap_length(const FlatView *fv, hwaddr addr, unsigned limit)
 {
+    if (addr && limit - 1 > UINT64_MAX - addr) {
+        limit = (unsigned)(UINT64_MAX - addr) + 1;
+    }
     long lo = 0, hi = (long)fv->nr_ranges;
     while (lo < hi) {
         long mid = lo + (hi - lo) / 2;
@@ -100,8 +104,12 @@ static unsigned gap_length(const FlatView *fv, hwaddr addr, unsigned limit)
 
 /* ---- RAM ----------------------------------------------------------------- */
 
-/* Aligned accesses are single atomic (relaxed) loads and stores, so that a
- * device's DMA racing a hart's access is a guest race, not a host one. */
+/*
+ * Guest RAM is shared with harts running on other threads: every access to
+ * it is a relaxed atomic load or store (whole when aligned, else byte by
+ * byte), so that a device's DMA racing a hart is a guest race, not a host
+ * one.  On x86-64 these are plain moves.
+ */
 static void ram_read(const uint8_t *p, unsigned size, uint64_t *val)
 {
     if (is_pow2(size) && !((uintptr_t)p & (size - 1))) {
@@ -113,7 +121,9 @@ static void ram_read(const uint8_t *p, unsigned size, uint64_t *val)
         }
     }
     uint64_t v = 0;
-    memcpy(&v, p, size);    /* little-endian host, as the guest */
+    for (unsigned i = 0; i < size; i++) {   /* little-endian, as the guest */
+        v |= (uint64_t)__atomic_load_n(p + i, __ATOMIC_RELAXED) << (8 * i);
+    }
     *val = v;
 }
 
@@ -127,7 +137,36 @@ static void ram_write(uint8_t *p, unsigned size, uint64_t val)
         case 8: __atomic_store_n((uint64_t *)p, val, __ATOMIC_RELAXED); return;
         }
     }
-    memcpy(p, &val, size);
+    for (unsigned i = 0; i < size; i++) {
+        __atomic_store_n(p + i, (uint8_t)(val >> (8 * i)), __ATOMIC_RELAXED);
+    }
+}
+
+/* DMA between guest RAM and a private host buffer, in the same spirit:
+ * 8-byte atomics where the guest side is aligned, bytes elsewhere. */
+static void ram_copy(uint8_t *guest, uint8_t *buf, size_t n, bool to_guest)
+{
+    size_t i = 0;
+    while (i < n) {
+        if (!((uintptr_t)(guest + i) & 7) && n - i >= 8) {
+            uint64_t v;
+            if (to_guest) {
+                memcpy(&v, buf + i, 8);
+                __atomic_store_n((uint64_t *)(guest + i), v, __ATOMIC_RELAXED);
+            } else {
+                v = __atomic_load_n((const uint64_t *)(guest + i), __ATOMIC_RELAXED);
+                memcpy(buf + i, &v, 8);
+            }
+            i += 8;
+        } else {
+            if (to_guest) {
+                __atomic_store_n(guest + i, buf[i], __ATOMIC_RELAXED);
+            } else {
+                buf[i] = __atomic_load_n(guest + i, __ATOMIC_RELAXED);
+            }
+            i++;
+        }
+    }
 }
 
 /* ---- device ops, adapted to the sizes the region accepts --------------- */
@@ -151,9 +190,11 @@ static PvAccessStatus ops_call(const MemoryRegion *mr, hwaddr off, unsigned size
 
 /*
  * Split an access the device does not accept into naturally aligned pieces
- * it does; pieces narrower than its minimum become read-modify-write of the
- * enclosing minimum-size word, under the same lock hold, so no other access
- * of the same mode interleaves.
+ * it does.  A piece narrower than the device's minimum is widened to the
+ * enclosing minimum-size word as QEMU does: a read reads the word and keeps
+ * the bytes asked for; a write writes the word with the value shifted into
+ * place and zeros elsewhere, without reading first (a read could have side
+ * effects, and the device may have no read op at all).
  */
 static PvAccessStatus ops_access(const MemoryRegion *mr, hwaddr off, unsigned size,
                                  uint64_t *val, bool is_write)
@@ -184,12 +225,8 @@ static PvAccessStatus ops_access(const MemoryRegion *mr, hwaddr off, unsigned si
         } else {
             hwaddr base = pos & ~(hwaddr)(min - 1);
             unsigned sh = (unsigned)(pos - base) * 8;
-            uint64_t wide = 0;
-            r = ops_call(mr, base, min, &wide, false);
-            if (is_write && r == PV_ACCESS_OK) {
-                wide = (wide & ~(size_mask(s) << sh)) | (piece << sh);
-                r = ops_call(mr, base, min, &wide, true);
-            }
+            uint64_t wide = piece << sh;
+            r = ops_call(mr, base, min, &wide, is_write);
             piece = (wide >> sh) & size_mask(s);
         }
         out |= piece << (8 * done);
@@ -212,7 +249,6 @@ static PvAccessStatus io_access(MemoryRegion *mr, hwaddr off, unsigned size,
     PvDevice *dev = mr->owner;
     PvVm *vm = mr->vm;
     unsigned depth = dispatch_stack.depth;
-    PvMutex *taken = NULL;
     PvAccessStatus st;
 
     /* S6: a handler whose work reaches its own device again (directly or
@@ -232,17 +268,15 @@ static PvAccessStatus io_access(MemoryRegion *mr, hwaddr off, unsigned size,
         goto out;
     }
 
-    switch (pv_vm_all_global(vm) ? PV_DISPATCH_GLOBAL : mr->mode) {
-    case PV_DISPATCH_GLOBAL:
-        /* A caller that already holds the global lock (a global-mode
-         * handler doing DMA, or a vCPU exit that needs it) runs the handler
-         * under that same hold: the lock is not recursive. */
-        if (!pv_mutex_held(&vm->global_lock)) {
-            pv_mutex_lock(&vm->global_lock);
-            taken = &vm->global_lock;
-        }
-        break;
-    case PV_DISPATCH_DEVICE:
+    /*
+     * S4 and S12.  A device-mode region runs under its device's lock, and
+     * in all-global mode under the global lock as well: the device's other
+     * paths (I/O thread, timers) still take only its own lock, so dropping
+     * it would race them.  Order: device lock, then global lock.
+     */
+    PvMutex *taken_dev = NULL, *taken_global = NULL;
+    bool all_global = pv_vm_all_global(vm);
+    if (mr->mode == PV_DISPATCH_DEVICE) {
         /* S5: global lock -> device lock is forbidden; only trylock.  And
          * device lock -> device lock would let the guest choose the lock
          * order (its DMA addresses pick the target), so two harts could
@@ -257,10 +291,16 @@ static PvAccessStatus io_access(MemoryRegion *mr, hwaddr off, unsigned size,
         } else {
             pv_mutex_lock(&dev->lock);
         }
-        taken = &dev->lock;
-        break;
-    case PV_DISPATCH_LOCKLESS:
-        break;
+        taken_dev = &dev->lock;
+    }
+    if (mr->mode == PV_DISPATCH_GLOBAL || all_global) {
+        /* A caller that already holds the global lock (a global-mode
+         * handler doing DMA, or a vCPU exit that needs it) runs the handler
+         * under that same hold: the lock is not recursive. */
+        if (!pv_mutex_held(&vm->global_lock)) {
+            pv_mutex_lock(&vm->global_lock);
+            taken_global = &vm->global_lock;
+        }
     }
 
     dispatch_stack.dev[depth] = dev;
@@ -273,8 +313,11 @@ static PvAccessStatus io_access(MemoryRegion *mr, hwaddr off, unsigned size,
         st = ops_access(mr, off, size, val, is_write);
     }
     dispatch_stack.depth = depth;
-    if (taken) {
-        pv_mutex_unlock(taken);
+    if (taken_global) {
+        pv_mutex_unlock(taken_global);
+    }
+    if (taken_dev) {
+        pv_mutex_unlock(taken_dev);
     }
 
 out:
@@ -346,13 +389,15 @@ static PvAccessStatus split_access(AddressSpace *as, const FlatView *fv, hwaddr 
         unsigned rem = size - done, n;
         uint64_t piece;
         PvAccessStatus r;
-        const FlatRange *fr = lookup(fv, pos);
+        /* Past the top of the address space nothing is mapped: an access
+         * never wraps around to address 0. */
+        const FlatRange *fr = done > 0 && pos == 0 ? NULL : lookup(fv, pos);
         if (fr) {
             n = fr->last - pos < rem ? (unsigned)(fr->last - pos) + 1 : rem;
             piece = (in >> (8 * done)) & size_mask(n);
             r = range_access(fv, fr, pos, n, &piece, is_write);
         } else {
-            n = gap_length(fv, pos, rem);
+            n = done > 0 && pos == 0 ? rem : gap_length(fv, pos, rem);
             piece = size_mask(n);
             r = PV_ACCESS_UNASSIGNED;
             region_stats_count(as->unassigned_stats, r);
@@ -420,17 +465,14 @@ PvAccessStatus address_space_rw(AddressSpace *as, hwaddr addr, void *buf, size_t
         hwaddr pos = addr + done;
         size_t rem = len - done, n;
         PvAccessStatus r = PV_ACCESS_OK;
-        const FlatRange *fr = lookup(fv, pos);
+        bool wrapped = done > 0 && pos == 0;
+        const FlatRange *fr = wrapped ? NULL : lookup(fv, pos);
 
         if (fr && fr->mr->kind == MR_KIND_RAM) {
             n = fr->last - pos < rem ? (size_t)(fr->last - pos) + 1 : rem;
             uint8_t *host = fr->mr->ram + fr->offset + (pos - fr->start);
-            if (is_write) {
-                if (!fr->mr->readonly) {
-                    memcpy(host, p + done, n);
-                }
-            } else {
-                memcpy(p + done, host, n);
+            if (!is_write || !fr->mr->readonly) {
+                ram_copy(host, p + done, n, is_write);
             }
             region_stats_count(fr->mr->stats, PV_ACCESS_OK);
         } else if (fr) {
@@ -452,7 +494,7 @@ PvAccessStatus address_space_rw(AddressSpace *as, hwaddr addr, void *buf, size_t
                 memcpy(p + done, &v, s);
             }
         } else {
-            n = gap_length(fv, pos, rem > 4096 ? 4096 : (unsigned)rem);
+            n = wrapped ? rem : gap_length(fv, pos, rem > 4096 ? 4096 : (unsigned)rem);
             if (!is_write) {
                 memset(p + done, 0xff, n);
             }

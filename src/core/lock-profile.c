@@ -49,22 +49,32 @@ static PvLockStat *find_slot(PvLockStatTable *tab, PvLockClass *cls,
     return NULL;
 }
 
+static PvLockStat overflow_slot;
+
+static void fold_slot(PvLockStatTable *dst, PvLockStat *s)
+{
+    const PvLockSite *site = atomic_load_explicit(&s->site, memory_order_acquire);
+    if (!site) {
+        return;
+    }
+    PvLockStat *d = find_slot(dst, s->cls, site, true);
+    if (!d) {
+        /* More (class, site) pairs than slots: count them together. */
+        d = find_slot(dst, overflow_slot.cls, atomic_load(&overflow_slot.site), true);
+        if (!d) {
+            return;
+        }
+    }
+    pv_stat_add(&d->acquisitions, atomic_load_explicit(&s->acquisitions, memory_order_relaxed));
+    pv_stat_add(&d->contended, atomic_load_explicit(&s->contended, memory_order_relaxed));
+    pv_stat_add(&d->wait_ticks, atomic_load_explicit(&s->wait_ticks, memory_order_relaxed));
+    pv_stat_add(&d->hold_ticks, atomic_load_explicit(&s->hold_ticks, memory_order_relaxed));
+}
+
 static void fold_into(PvLockStatTable *dst, PvLockStatTable *src)
 {
     for (size_t i = 0; i < STAT_SLOTS; i++) {
-        PvLockStat *s = &src->slot[i];
-        const PvLockSite *site = atomic_load_explicit(&s->site, memory_order_acquire);
-        if (!site) {
-            continue;
-        }
-        PvLockStat *d = find_slot(dst, s->cls, site, true);
-        if (!d) {
-            continue;   /* retired table full: drop rather than fail */
-        }
-        pv_stat_add(&d->acquisitions, atomic_load_explicit(&s->acquisitions, memory_order_relaxed));
-        pv_stat_add(&d->contended, atomic_load_explicit(&s->contended, memory_order_relaxed));
-        pv_stat_add(&d->wait_ticks, atomic_load_explicit(&s->wait_ticks, memory_order_relaxed));
-        pv_stat_add(&d->hold_ticks, atomic_load_explicit(&s->hold_ticks, memory_order_relaxed));
+        fold_slot(dst, &src->slot[i]);
     }
 }
 
@@ -81,6 +91,9 @@ static void table_destructor(void *p)
     }
     fold_into(&retired, tab);
     pthread_mutex_unlock(&registry_lock);
+    /* Later key destructors of this thread may still take pv locks: they
+     * get a fresh table (folded again) rather than this freed one. */
+    pv_lock_thread.stats = NULL;
     free(tab);
 }
 
@@ -90,8 +103,11 @@ static void make_key(void)
 }
 
 /* Used when a thread's table is full or cannot be allocated: counts still
- * land somewhere, racily, rather than being lost silently. */
-static PvLockStat overflow_slot;
+ * land somewhere (racily: several threads may share it), reported under a
+ * site of their own rather than lost silently. */
+static const PvLockSite overflow_site = { "(profile table full)", 0, "?" };
+static PvLockClass overflow_class = PV_LOCK_CLASS_INIT("(various)", PV_LOCK_KIND_CORE);
+static PvLockStat overflow_slot = { .site = &overflow_site, .cls = &overflow_class };
 
 PvLockStat *pv_lock_stat_slot(PvLockClass *cls, const PvLockSite *site)
 {
@@ -130,6 +146,7 @@ size_t pv_lock_profile(PvLockProfileEntry **out)
         fold_into(sum, tab);
     }
     pthread_mutex_unlock(&registry_lock);
+    fold_slot(sum, &overflow_slot);
 
     PvLockProfileEntry *e = calloc(STAT_SLOTS, sizeof(*e));
     if (e) {

@@ -35,15 +35,6 @@ static void region_init_common(MemoryRegion *mr, MemoryRegionKind kind, PvVm *vm
     if (!mr->name || !mr->stats) {
         memory_fatal("out of memory", mr);
     }
-    if (owner) {
-        /* Lock-free push: a device may create regions from any context. */
-        MemoryRegion *head = atomic_load_explicit(&owner->regions, memory_order_relaxed);
-        do {
-            mr->owner_next = head;
-        } while (!atomic_compare_exchange_weak_explicit(&owner->regions, &head, mr,
-                                                        memory_order_release,
-                                                        memory_order_relaxed));
-    }
 }
 
 void memory_region_init_container(MemoryRegion *mr, PvVm *vm, PvDevice *owner,
@@ -324,6 +315,10 @@ void address_space_init(AddressSpace *as, PvVm *vm, MemoryRegion *root, const ch
 static void address_space_reclaim(PvRcuHead *head)
 {
     AddressSpace *as = (AddressSpace *)((char *)head - offsetof(AddressSpace, rcu));
+    FlatView *empty = as->current;
+    /* The empty view that late readers found is unused now too. */
+    as->current = NULL;
+    flatview_reclaim(&empty->rcu);
     region_stats_free(as->unassigned_stats);
     free(as->name);
 }
@@ -343,9 +338,14 @@ void address_space_destroy(AddressSpace *as)
         }
     }
     /* Readers may still be inside the old view and counting into the
-     * stats: reclaim both after a grace period. */
+     * stats: reclaim both after a grace period.  A late reader finds an
+     * empty view, never NULL. */
+    FlatView *empty = flatview_build(NULL, 0);
+    if (!empty) {
+        memory_fatal("out of memory", as->root);
+    }
     FlatView *old = as->current;
-    pv_rcu_assign(as->current, NULL);
+    pv_rcu_assign(as->current, empty);
     pv_call_rcu(&old->rcu, flatview_reclaim);
     pv_call_rcu(&as->rcu, address_space_reclaim);
 }

@@ -70,14 +70,27 @@ bool pv_rcu_thread_registered(void)
     return rcu_thread.registered;
 }
 
+/* A handler must not end its own read-side section: the view it was
+ * dispatched through, and its device, could be freed under it (G1, G2). */
+static void check_not_in_dispatch(const char *what)
+{
+    if (pv_dispatch_depth() > 0) {
+        fprintf(stderr, "parvm: RCU: %s from inside a dispatch (a handler may not go "
+                        "quiescent or offline)\n", what);
+        abort();
+    }
+}
+
 void pv_rcu_quiescent(void)
 {
+    check_not_in_dispatch("pv_rcu_quiescent");
     TSAN_RELEASE(&tsan_grace_period);
     urcu_qsbr_quiescent_state();
 }
 
 void pv_rcu_offline(void)
 {
+    check_not_in_dispatch("pv_rcu_offline");
     TSAN_RELEASE(&tsan_grace_period);
     urcu_qsbr_thread_offline();
     rcu_thread.online = false;

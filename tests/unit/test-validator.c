@@ -47,6 +47,9 @@ static Outcome run_child(void (*fn)(void))
     fflush(stdout);
     pid_t pid = fork();
     if (pid == 0) {
+        /* liburcu's call_rcu thread does not survive fork(): a child that
+         * ends up waiting on it must fail, not hang the suite. */
+        alarm(10);
         dup2(pfd[1], 2);
         close(pfd[0]);
         fn();
@@ -280,6 +283,34 @@ static void test_unrealize_inside_dispatch(void)
     CHECK(strstr(o.msg, "inside a dispatch") != NULL);
 }
 
+/* A handler that goes offline (say, around a condition wait) would let a
+ * grace period end under its own dispatch: refused. */
+static void offline_hook(TestDev *td, hwaddr off, bool is_write)
+{
+    (void)td;
+    (void)off;
+    if (is_write) {
+        pv_rcu_offline();
+    }
+}
+
+static void offline_in_handler_child(void)
+{
+    Fixture f;
+    fixture_init(&f);
+    TestDev *td = testdev_new(&f.vm, &testdev_class, "y", PV_DISPATCH_LOCKLESS, 1, 8, false);
+    td->hook = offline_hook;
+    fixture_map(&f, &td->mr, 0x1000);
+    address_space_write(&f.as, 0x1000, 4, 1);
+}
+
+static void test_offline_inside_dispatch(void)
+{
+    Outcome o = run_child(offline_in_handler_child);
+    CHECK(o.aborted);
+    CHECK(strstr(o.msg, "inside a dispatch") != NULL);
+}
+
 static void setup(void)
 {
     lines = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -301,4 +332,4 @@ PV_TEST_MAIN(TEST(test_setup), TEST(test_inversion), TEST(test_inversion_across_
              TEST(test_cycle_of_three), TEST(test_self_deadlock),
              TEST(test_global_then_device_forbidden), TEST(test_same_class_nesting),
              TEST(test_allowed_orders), TEST(test_grace_period_under_lock),
-             TEST(test_unrealize_inside_dispatch))
+             TEST(test_unrealize_inside_dispatch), TEST(test_offline_inside_dispatch))
