@@ -1,16 +1,15 @@
 #!/usr/bin/env bash
 # Install the Debian packages parvm needs that this machine lacks.
-# Usage: scripts/deps.sh build|test|bench
+# Usage: scripts/deps.sh build|test
 #   build: compiler, meson, ninja, pkg-config, liburcu (RCU for the memory map)
-#   test:  build + what the test suite needs
-#   bench: build
+#   test:  build + the RISC-V cross compiler for the bare-metal guest tests
 set -euo pipefail
 
 pkgs=(gcc libc6-dev meson ninja-build pkg-config liburcu-dev)
 case "${1:-build}" in
-  build|bench) ;;
-  test) ;;
-  *) echo "usage: $0 build|test|bench" >&2; exit 2 ;;
+  build) ;;
+  test) pkgs+=(gcc-riscv64-unknown-elf) ;;
+  *) echo "usage: $0 build|test" >&2; exit 2 ;;
 esac
 
 missing=()

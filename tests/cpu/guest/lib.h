@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Runtime for the C test programs (start.S, lib.c): QEMU virt's UART and
+ * sifive_test, CSR access, checks, trap recording, and running a function
+ * in S or U mode.
+ */
+#ifndef GUEST_LIB_H
+#define GUEST_LIB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define RAM_BASE 0x80000000ul
+#define UART_BASE 0x10000000ul
+#define EXIT_BASE 0x100000ul
+#define CLINT_BASE 0x2000000ul
+
+#define PRV_U 0
+#define PRV_S 1
+#define PRV_M 3
+
+#define MSTATUS_SIE (1ul << 1)
+#define MSTATUS_MIE (1ul << 3)
+#define MSTATUS_SPIE (1ul << 5)
+#define MSTATUS_MPIE (1ul << 7)
+#define MSTATUS_SPP (1ul << 8)
+#define MSTATUS_MPP (3ul << 11)
+#define MSTATUS_MPRV (1ul << 17)
+#define MSTATUS_SUM (1ul << 18)
+#define MSTATUS_MXR (1ul << 19)
+#define MSTATUS_TVM (1ul << 20)
+#define MSTATUS_TW (1ul << 21)
+#define MSTATUS_TSR (1ul << 22)
+
+#define CAUSE_IRQ (1ul << 63)
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define csr_read(csr)                                                        \
+    ({                                                                       \
+        uint64_t v_;                                                         \
+        __asm__ volatile("csrr %0, " STR(csr) : "=r"(v_)::"memory");         \
+        v_;                                                                  \
+    })
+#define csr_write(csr, val)                                                  \
+    __asm__ volatile("csrw " STR(csr) ", %0" ::"r"((uint64_t)(val)) : "memory")
+#define csr_set(csr, val)                                                    \
+    __asm__ volatile("csrs " STR(csr) ", %0" ::"r"((uint64_t)(val)) : "memory")
+#define csr_clear(csr, val)                                                  \
+    __asm__ volatile("csrc " STR(csr) ", %0" ::"r"((uint64_t)(val)) : "memory")
+#define csr_swap(csr, val)                                                   \
+    ({                                                                       \
+        uint64_t v_;                                                         \
+        __asm__ volatile("csrrw %0, " STR(csr) ", %1"                         \
+                         : "=r"(v_) : "r"((uint64_t)(val)) : "memory");      \
+        v_;                                                                  \
+    })
+
+void putch(char c);
+void puts_(const char *s);
+void put_hex(uint64_t v);
+__attribute__((noreturn)) void exit_(int code);
+__attribute__((noreturn)) void fail_at(int line, const char *what,
+                                       uint64_t got, uint64_t want);
+
+#define CHECK(cond)                                                          \
+    do {                                                                     \
+        if (!(cond))                                                         \
+            fail_at(__LINE__, #cond, 0, 0);                                  \
+    } while (0)
+#define CHECK_EQ(got, want)                                                  \
+    do {                                                                     \
+        uint64_t g_ = (uint64_t)(got), w_ = (uint64_t)(want);                \
+        if (g_ != w_)                                                        \
+            fail_at(__LINE__, #got " == " #want, g_, w_);                    \
+    } while (0)
+
+/* Traps taken by the default M-mode (and S-mode) handlers.  Exceptions
+ * are recorded and skipped (mepc advances past the instruction, which
+ * must be at an identity-mapped address). */
+typedef struct TrapRecord {
+    volatile uint64_t count, cause, tval, epc;
+    volatile uint64_t priv; /* mode the trap came from (MPP/SPP) */
+} TrapRecord;
+extern TrapRecord mtrap, strap;
+
+/* Optional hooks, called for every trap before the default handling;
+ * return true when the hook handled it (then nothing else happens). */
+extern bool (*m_trap_hook)(uint64_t cause, uint64_t *regs);
+extern bool (*s_trap_hook)(uint64_t cause, uint64_t *regs);
+
+/* Runs fn(arg) in mode (PRV_S or PRV_U) and returns its result in M mode.
+ * fn returns through an ECALL that the handlers recognise; if fn traps
+ * to S mode, the S handler is s_trap_entry (stvec is set by the caller). */
+uint64_t run_in_mode(unsigned mode, uint64_t (*fn)(uint64_t), uint64_t arg);
+
+extern char s_trap_entry[];
+extern char _end[];
+
+int main(int hartid);
+
+#endif
