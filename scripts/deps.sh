@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # Install the Debian packages parvm needs that this machine lacks.
-# Usage: scripts/deps.sh build|test
-#   build: compiler, meson, ninja, pkg-config, liburcu (RCU for the memory map)
-#   test:  build + the RISC-V cross compiler for the bare-metal guest tests
+# Usage: scripts/deps.sh build|run|test
+#   build: compiler, meson, ninja, pkg-config, liburcu (RCU for the memory
+#          map), libfdt (the device tree)
+#   run:   build + the RISC-V bare-metal compiler for the bundled demo guest
+#   test:  run + qemu-system-riscv64, which every guest test is compared with
 set -euo pipefail
 
-pkgs=(gcc libc6-dev meson ninja-build pkg-config liburcu-dev)
+pkgs=(gcc libc6-dev meson ninja-build pkg-config liburcu-dev libfdt-dev)
 case "${1:-build}" in
   build) ;;
-  test) pkgs+=(gcc-riscv64-unknown-elf) ;;
-  *) echo "usage: $0 build|test" >&2; exit 2 ;;
+  run) pkgs+=(gcc-riscv64-unknown-elf) ;;
+  test) pkgs+=(gcc-riscv64-unknown-elf qemu-system-misc) ;;
+  *) echo "usage: $0 build|run|test" >&2; exit 2 ;;
 esac
 
 missing=()

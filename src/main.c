@@ -1,37 +1,36 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * parvm command line.  The I/O core is in place; the virt board and its
- * harts come next ([harts]), and with them -machine, -smp, -m, -bios and
- * -kernel.  Until then parvm only answers --help and --version and refuses
- * everything else with a one-line error, as it will for unknown options.
+ * parvm: run a RISC-V guest on the virt board, QEMU's command-line style.
+ *   parvm -machine virt -smp 2 -m 128M -bios none -kernel guest.elf -nographic
  */
 #include <stdio.h>
-#include <string.h>
 
-static void usage(FILE *out)
-{
-    fputs("usage: parvm [options]\n"
-          "  --help, -h        this text\n"
-          "  --version         print the version\n"
-          "The virt board (-machine virt, -smp, -m, -bios, -kernel) is not built yet:\n"
-          "today parvm is the I/O core and its benchmark (bench/dispatch).\n",
-          out);
-}
+#include "machine/options.h"
+#include "machine/virt.h"
+#include "parvm/rcu.h"
 
 int main(int argc, char **argv)
 {
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h") || !strcmp(argv[i], "-help")) {
-            usage(stdout);
-            return 0;
-        }
-        if (!strcmp(argv[i], "--version") || !strcmp(argv[i], "-version")) {
-            puts("parvm " PARVM_VERSION);
-            return 0;
-        }
-        fprintf(stderr, "parvm: unknown option '%s' (try --help)\n", argv[i]);
+    PvOptions o;
+    char err[512];
+
+    if (pv_parse_options(argc, argv, &o, err, sizeof(err)) < 0) {
+        fprintf(stderr, "parvm: %s\n", err);
         return 1;
     }
-    usage(stderr);
-    return 1;
+    if (o.help) {
+        pv_print_help();
+        pv_options_free(&o);
+        return 0;
+    }
+    if (o.version) {
+        puts("parvm " PARVM_VERSION);
+        pv_options_free(&o);
+        return 0;
+    }
+    pv_rcu_register_thread();
+    int status = virt_machine_run(&o);
+    pv_rcu_unregister_thread();
+    pv_options_free(&o);
+    return status;
 }

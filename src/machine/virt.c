@@ -1,0 +1,402 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Assembly of the virt board: memory map, devices and their interrupt
+ * wiring, images, the device tree and the reset ROM; then the harts run on
+ * their own threads until the guest asks to stop.
+ */
+#include "virt.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../accel/vcpu.h"
+#include "loader.h"
+#include "parvm/event-loop.h"
+#include "parvm/hw/clint.h"
+#include "parvm/hw/goldfish-rtc.h"
+#include "parvm/hw/plic.h"
+#include "parvm/hw/sifive-test.h"
+#include "parvm/hw/uart.h"
+#include "parvm/hw/virtio-mmio.h"
+#include "parvm/rcu.h"
+#include "reset-rom.h"
+#include "virt-fdt.h"
+#include "virt-map.h"
+
+#define DEFAULT_BIOS "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.bin"
+#define HART_ISA "rv64imac_zicsr_zifencei"
+#define HART_MMU "riscv,sv39"
+
+typedef struct Virt {
+    PvVm vm;
+    AddressSpace as;
+    MemoryRegion root, ram, rom;
+    PvEventLoop *loop;
+    unsigned nharts;
+    PvVcpu *vcpus;
+    PvIrq *mtip, *msip, *plic_out;
+    PvClint *clint;
+    PvPlic *plic;
+    PvUart *uart;
+    PvSifiveTest *test;
+    PvGoldfishRtc *rtc;
+    PvVirtioMmio *virtio[VIRT_VIRTIO_COUNT];
+    /* Set by the sifive_test device on a vCPU thread; read by main. */
+    atomic_int request;         /* 0 none, else 1 + PvTestRequest */
+    atomic_int exit_code;
+    PvEventNotifier wakeup;     /* main waits on it */
+    atomic_bool stop;           /* vCPU threads leave their loop */
+} Virt;
+
+static void board_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void board_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("parvm: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+/* ---- interrupt wiring --------------------------------------------------- */
+
+/* Device -> hart: @n is the mip bit. */
+static void hart_irq(void *opaque, unsigned n, bool level)
+{
+    PvVcpu *v = opaque;
+    riscv_hart_set_pending(v->hart, 1ull << n, level);
+}
+
+static uint64_t board_time(void *opaque)
+{
+    Virt *m = opaque;
+    return pv_clint_mtime(m->clint);
+}
+
+/* On a vCPU thread, inside a lockless dispatch: never blocks. */
+static void test_request(void *opaque, PvTestRequest req, int code)
+{
+    Virt *m = opaque;
+    atomic_store(&m->exit_code, code);
+    atomic_store(&m->request, 1 + (int)req);
+    pv_event_notifier_set(&m->wakeup);
+}
+
+/* ---- construction --------------------------------------------------------- */
+
+static int create_devices(Virt *m)
+{
+    unsigned n = m->nharts;
+
+    m->mtip = calloc(n, sizeof(PvIrq));
+    m->msip = calloc(n, sizeof(PvIrq));
+    m->plic_out = calloc(2 * n, sizeof(PvIrq));
+    if (!m->mtip || !m->msip || !m->plic_out) {
+        return -1;
+    }
+    for (unsigned h = 0; h < n; h++) {
+        m->mtip[h] = pv_irq_make(hart_irq, &m->vcpus[h], 7);        /* MTIP */
+        m->msip[h] = pv_irq_make(hart_irq, &m->vcpus[h], 3);        /* MSIP */
+        m->plic_out[2 * h] = pv_irq_make(hart_irq, &m->vcpus[h], 11);    /* MEIP */
+        m->plic_out[2 * h + 1] = pv_irq_make(hart_irq, &m->vcpus[h], 9); /* SEIP */
+    }
+    m->clint = pv_clint_new(&m->vm, m->loop, n, m->mtip, m->msip);
+    m->plic = pv_plic_new(&m->vm, n, m->plic_out);
+    if (!m->clint || !m->plic) {
+        return -1;
+    }
+    PvIrq uart_irq = pv_plic_input(m->plic, VIRT_UART_IRQ);
+    PvIrq rtc_irq = pv_plic_input(m->plic, VIRT_RTC_IRQ);
+    m->uart = pv_uart_new(&m->vm, m->loop, &uart_irq, STDOUT_FILENO);
+    m->test = pv_sifive_test_new(&m->vm, test_request, m);
+    m->rtc = pv_goldfish_rtc_new(&m->vm, m->loop, &rtc_irq);
+    if (!m->uart || !m->test || !m->rtc) {
+        return -1;
+    }
+    for (unsigned i = 0; i < VIRT_VIRTIO_COUNT; i++) {
+        char id[48];
+        PvIrq irq = pv_plic_input(m->plic, VIRT_VIRTIO_IRQ + i);
+        snprintf(id, sizeof(id), "virtio-mmio@%" PRIx64,
+                 (uint64_t)(VIRT_VIRTIO_BASE + i * VIRT_VIRTIO_SIZE));
+        /* An empty slot reads Version 1 on QEMU 7.2 (force-legacy=on). */
+        m->virtio[i] = pv_virtio_mmio_new(&m->vm, id, &irq, true);
+        if (!m->virtio[i]) {
+            return -1;
+        }
+    }
+
+    memory_region_transaction_begin(&m->vm);
+    address_space_init(&m->as, &m->vm, &m->root, "memory");
+    memory_region_add_subregion(&m->root, VIRT_MROM_BASE, &m->rom);
+    memory_region_add_subregion(&m->root, VIRT_DRAM_BASE, &m->ram);
+    memory_region_add_subregion(&m->root, VIRT_TEST_BASE, pv_sifive_test_mmio(m->test));
+    memory_region_add_subregion(&m->root, VIRT_RTC_BASE, pv_goldfish_rtc_mmio(m->rtc));
+    memory_region_add_subregion(&m->root, VIRT_CLINT_BASE, pv_clint_mmio(m->clint));
+    memory_region_add_subregion(&m->root, VIRT_PLIC_BASE, pv_plic_mmio(m->plic));
+    memory_region_add_subregion(&m->root, VIRT_UART_BASE, pv_uart_mmio(m->uart));
+    for (unsigned i = 0; i < VIRT_VIRTIO_COUNT; i++) {
+        memory_region_add_subregion(&m->root, VIRT_VIRTIO_BASE + i * VIRT_VIRTIO_SIZE,
+                                    pv_virtio_mmio_mmio(m->virtio[i]));
+    }
+    memory_region_transaction_commit(&m->vm);
+    return 0;
+}
+
+/* ---- images --------------------------------------------------------------- */
+
+static int load(const char *what, const char *path, const PvGuestRam *ram, uint64_t raw_addr,
+                PvImage *img)
+{
+    char err[256];
+    if (pv_load_image(path, ram, raw_addr, img, err, sizeof(err)) < 0) {
+        board_error("%s %s: %s", what, path, err);
+        return -1;
+    }
+    return 0;
+}
+
+/* Where QEMU puts the device tree: the top of RAM below 3 GiB, 2 MiB aligned. */
+static uint64_t fdt_address(uint64_t ram_base, uint64_t ram_size, size_t fdt_size)
+{
+    uint64_t end = ram_base + ram_size;
+    uint64_t top = ram_base < (3ull << 30) && end > (3ull << 30) ? (3ull << 30) : end;
+    return (top - fdt_size) & ~((2ull << 20) - 1);
+}
+
+/* Load firmware, kernel and device tree; fill the reset ROM. */
+static int load_images(Virt *m, const PvOptions *o, const void *fdt, size_t fdt_size)
+{
+    PvGuestRam ram = { .host = m->ram.ram, .base = VIRT_DRAM_BASE, .size = o->ram_size };
+    PvImage fw = { 0 }, kernel = { 0 };
+    uint64_t entry, next = 0;
+    bool have_fw = strcmp(o->bios, "none") != 0;
+
+    if (have_fw) {
+        const char *path = strcmp(o->bios, "default") ? o->bios : DEFAULT_BIOS;
+        if (load("-bios", path, &ram, VIRT_DRAM_BASE, &fw) < 0) {
+            return -1;
+        }
+    }
+    if (o->kernel) {
+        /* After firmware, at the next 2 MiB boundary (where fw_jump jumps). */
+        uint64_t at = have_fw ? (fw.high + (2ull << 20) - 1) & ~((2ull << 20) - 1)
+                              : VIRT_DRAM_BASE;
+        if (load("-kernel", o->kernel, &ram, at, &kernel) < 0) {
+            return -1;
+        }
+        next = kernel.entry;
+    } else if (!have_fw) {
+        board_error("-bios none without -kernel: nothing to run");
+        return -1;
+    }
+    entry = have_fw ? fw.entry : kernel.entry;
+
+    uint64_t fdt_addr = fdt_address(VIRT_DRAM_BASE, o->ram_size, fdt_size);
+    if (fdt_size > o->ram_size || fdt_addr < VIRT_DRAM_BASE) {
+        board_error("-m %" PRIu64 ": RAM too small for the device tree", o->ram_size);
+        return -1;
+    }
+    uint64_t img_high = kernel.high > fw.high ? kernel.high : fw.high;
+    if (img_high > fdt_addr) {
+        board_error("images end at 0x%" PRIx64 ", over the device tree at 0x%" PRIx64
+                    ": give more memory with -m", img_high, fdt_addr);
+        return -1;
+    }
+    memcpy(m->ram.ram + (fdt_addr - VIRT_DRAM_BASE), fdt, fdt_size);
+    reset_rom_fill(m->rom.ram, entry, fdt_addr, next);
+    return 0;
+}
+
+/* ---- run ------------------------------------------------------------------ */
+
+static void stop_vcpus(Virt *m)
+{
+    atomic_store_explicit(&m->stop, true, memory_order_release);
+    for (unsigned h = 0; h < m->nharts; h++) {
+        pv_vcpu_kick(&m->vcpus[h]);
+    }
+}
+
+/* Main thread: sleep until a device asks for something. */
+static int wait_for_request(Virt *m)
+{
+    int req;
+    pv_rcu_offline();
+    while (!(req = atomic_load(&m->request))) {
+        struct pollfd p = { .fd = m->wakeup.fd, .events = POLLIN };
+        if (poll(&p, 1, -1) < 0 && errno != EINTR) {
+            break;
+        }
+        pv_event_notifier_test_and_clear(&m->wakeup);
+    }
+    pv_rcu_online();
+    return req;
+}
+
+static void destroy(Virt *m)
+{
+    for (unsigned h = 0; h < m->nharts; h++) {
+        if (m->vcpus[h].hart) {
+            pv_vcpu_destroy(&m->vcpus[h]);
+        }
+    }
+    if (m->loop) {
+        pv_event_loop_stop(m->loop);
+    }
+    /* Devices: unrealize (no vCPU runs any more) and drop our reference. */
+    for (unsigned i = 0; i < VIRT_VIRTIO_COUNT; i++) {
+        if (m->virtio[i]) {
+            pv_virtio_mmio_destroy(m->virtio[i]);
+        }
+    }
+    if (m->rtc) {
+        pv_goldfish_rtc_destroy(m->rtc);
+    }
+    if (m->test) {
+        pv_sifive_test_destroy(m->test);
+    }
+    if (m->uart) {
+        pv_uart_destroy(m->uart);
+    }
+    if (m->plic) {
+        pv_plic_destroy(m->plic);
+    }
+    if (m->clint) {
+        pv_clint_destroy(m->clint);
+    }
+    memory_region_transaction_begin(&m->vm);
+    if (m->rom.container) {
+        memory_region_del_subregion(&m->root, &m->rom);
+    }
+    if (m->ram.container) {
+        memory_region_del_subregion(&m->root, &m->ram);
+    }
+    if (m->as.vm) {
+        address_space_destroy(&m->as);
+    }
+    memory_region_transaction_commit(&m->vm);
+    pv_rcu_barrier();
+    pv_rcu_barrier();   /* views reclaimed, then the devices they held */
+    if (m->loop) {
+        pv_event_loop_free(m->loop);
+    }
+    memory_region_destroy(&m->ram);
+    memory_region_destroy(&m->rom);
+    memory_region_destroy(&m->root);
+    pv_event_notifier_cleanup(&m->wakeup);
+    free(m->mtip);
+    free(m->msip);
+    free(m->plic_out);
+    free(m->vcpus);
+    pv_vm_destroy(&m->vm);
+}
+
+int virt_machine_run(const PvOptions *o)
+{
+    VirtFdtConfig fc = {
+        .nharts = o->smp, .ram_base = VIRT_DRAM_BASE, .ram_size = o->ram_size,
+        .isa = HART_ISA, .mmu_type = HART_MMU, .bootargs = o->append,
+    };
+    size_t fdt_size;
+    void *fdt = virt_fdt_build(&fc, &fdt_size);
+    int ret = 1;
+
+    if (!fdt) {
+        board_error("cannot build the device tree");
+        return 1;
+    }
+    if (o->dumpdtb) {
+        FILE *f = fopen(o->dumpdtb, "wb");
+        if (!f || fwrite(fdt, 1, fdt_size, f) != fdt_size || fclose(f) != 0) {
+            board_error("dumpdtb=%s: %s", o->dumpdtb, strerror(errno));
+        } else {
+            fprintf(stderr, "parvm: dtb dumped to %s\n", o->dumpdtb);
+            ret = 0;
+        }
+        free(fdt);
+        return ret;
+    }
+
+    Virt *m = calloc(1, sizeof(*m));
+    if (!m) {
+        free(fdt);
+        return 1;
+    }
+    m->nharts = o->smp;
+    pv_vm_init(&m->vm);
+    pv_vm_set_all_global(&m->vm, o->all_global);
+    m->wakeup.fd = -1;
+    memory_region_init_container(&m->root, &m->vm, NULL, "system", UINT64_MAX);
+    if (memory_region_init_ram(&m->rom, &m->vm, NULL, "mrom", VIRT_MROM_SIZE) < 0 ||
+        memory_region_init_ram(&m->ram, &m->vm, NULL, "ram", o->ram_size) < 0) {
+        board_error("-m %" PRIu64 ": cannot allocate guest memory", o->ram_size);
+        goto out;
+    }
+    memory_region_set_readonly(&m->rom, true);
+    if (pv_event_notifier_init(&m->wakeup) < 0) {
+        goto out;
+    }
+    m->loop = pv_event_loop_new();
+    m->vcpus = calloc(m->nharts, sizeof(*m->vcpus));
+    if (!m->loop || !m->vcpus) {
+        goto out;
+    }
+    for (unsigned h = 0; h < m->nharts; h++) {
+        if (pv_vcpu_init(&m->vcpus[h], h, &m->as, VIRT_MROM_BASE, board_time, m, &m->stop) < 0) {
+            goto out;
+        }
+    }
+    if (create_devices(m) < 0) {
+        board_error("cannot create the board's devices");
+        goto out;
+    }
+    if (load_images(m, o, fdt, fdt_size) < 0) {
+        goto out;
+    }
+    if (pv_event_loop_start(m->loop) < 0) {
+        board_error("cannot start the I/O thread");
+        goto out;
+    }
+    pv_uart_attach_input(m->uart, m->loop, STDIN_FILENO);
+
+    for (;;) {
+        for (unsigned h = 0; h < m->nharts; h++) {
+            if (pv_vcpu_start(&m->vcpus[h]) != 0) {
+                board_error("cannot start vCPU thread %u", h);
+                stop_vcpus(m);
+                goto out;
+            }
+        }
+        int req = wait_for_request(m);
+        stop_vcpus(m);
+        for (unsigned h = 0; h < m->nharts; h++) {
+            pv_vcpu_join(&m->vcpus[h]);
+        }
+        if (req != 1 + PV_TEST_RESET) {
+            ret = req == 1 + PV_TEST_POWEROFF ? 0 : atomic_load(&m->exit_code);
+            break;
+        }
+        /* Reset: harts back to the reset vector, images reloaded. */
+        atomic_store(&m->request, 0);
+        atomic_store(&m->stop, false);
+        for (unsigned h = 0; h < m->nharts; h++) {
+            riscv_hart_reset(m->vcpus[h].hart);
+        }
+        if (load_images(m, o, fdt, fdt_size) < 0) {
+            goto out;
+        }
+    }
+out:
+    stop_vcpus(m);
+    destroy(m);
+    free(m);
+    free(fdt);
+    return ret;
+}

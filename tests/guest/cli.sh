@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Bad input on the command line and in images: each case must end with a
+# one-line error that names the problem and a non-zero exit, never a crash.
+# Usage: cli.sh PARVM GOOD_ELF
+set -u
+parvm=$1 good=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fails=0 n=0
+
+# expect WORDS -- ARGS...: exit 1, exactly one line on stderr, containing WORDS
+expect() {
+  local words=$1; shift; shift
+  n=$((n + 1))
+  local err rc lines
+  err=$(timeout 20 "$parvm" "$@" 2>&1 >/dev/null </dev/null)
+  rc=$?
+  lines=$(printf '%s\n' "$err" | grep -c .)
+  if [ "$rc" -ne 1 ] || [ "$lines" -ne 1 ] || ! printf '%s' "$err" | grep -qF -- "$words"; then
+    echo "not ok $n - parvm $* (exit $rc, $lines lines): $err"
+    fails=$((fails + 1))
+  else
+    echo "ok $n - parvm $*: $err"
+  fi
+}
+
+head -c 40 "$good" > "$tmp/truncated-header.elf"
+head -c 200 "$good" > "$tmp/truncated-segments.elf"
+printf '\177ELF\001\001\001' > "$tmp/elf32.elf"; head -c 100 /dev/zero >> "$tmp/elf32.elf"
+cp /bin/true "$tmp/x86.elf"
+head -c $((200 << 20)) /dev/zero > "$tmp/huge.bin"
+# A RISC-V ELF whose segments lie below RAM: patch every program header's
+# p_paddr (headers of 56 bytes at e_phoff, paddr at +24) to 0x1000.
+cp "$good" "$tmp/outside.elf"
+phoff=$(od -An -t u8 -j 32 -N 8 "$good" | tr -d ' ')
+phnum=$(od -An -t u2 -j 56 -N 2 "$good" | tr -d ' ')
+for ((i = 0; i < phnum; i++)); do
+  printf '\000\020\000\000\000\000\000\000' |
+    dd of="$tmp/outside.elf" bs=1 seek=$((phoff + 56 * i + 24)) conv=notrunc status=none
+done
+touch "$tmp/unreadable.elf"; chmod 000 "$tmp/unreadable.elf"
+
+expect "unknown option '-bogus'" -- -bogus
+expect "needs an argument" -- -kernel
+expect "-smp" -- -smp 0
+expect "-smp" -- -smp 100000
+expect "-smp" -- -smp two
+expect "-m" -- -m 12X
+expect "-m" -- -m 0
+expect "machine" -- -machine pc
+expect "cannot open" -- -bios none -kernel "$tmp/missing.elf"
+expect "truncated" -- -bios none -kernel "$tmp/truncated-header.elf"
+expect "truncated" -- -bios none -kernel "$tmp/truncated-segments.elf"
+expect "64-bit" -- -bios none -kernel "$tmp/elf32.elf"
+expect "not a RISC-V ELF" -- -bios none -kernel "$tmp/x86.elf"
+expect "outside RAM" -- -bios none -kernel "$tmp/outside.elf"
+expect "do not fit" -- -bios none -m 128M -kernel "$tmp/huge.bin"
+expect "nothing to run" -- -bios none
+if [ "$(id -u)" -ne 0 ]; then
+  expect "cannot open" -- -bios none -kernel "$tmp/unreadable.elf"
+fi
+echo "1..$n"
+[ "$fails" -eq 0 ]

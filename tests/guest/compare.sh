@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Run one bare-metal guest on parvm and on qemu-system-riscv64 -machine virt
+# with the same options; both must print the same UART output and exit with
+# the same status.  Without QEMU, only parvm runs and its status must be 0.
+# Usage: compare.sh [--sorted] PARVM ELF HARTS
+#   --sorted: compare the lines in sorted order (harts print in any order)
+set -u
+sorted=false
+if [ "${1:-}" = --sorted ]; then
+  sorted=true
+  shift
+fi
+parvm=$1 elf=$2 harts=$3
+args=(-machine virt -smp "$harts" -m 128M -bios none -kernel "$elf" -nographic)
+limit=60
+
+out_p=$(timeout "$limit" "$parvm" "${args[@]}" </dev/null 2>&1)
+rc_p=$?
+if ! command -v qemu-system-riscv64 >/dev/null; then
+  echo "qemu-system-riscv64 not installed: parvm only (exit $rc_p)"
+  printf '%s\n' "$out_p" | tail -20
+  [ "$rc_p" -eq 0 ]
+  exit
+fi
+out_q=$(timeout "$limit" qemu-system-riscv64 "${args[@]}" </dev/null 2>&1)
+rc_q=$?
+if $sorted; then
+  out_p=$(printf '%s\n' "$out_p" | sort)
+  out_q=$(printf '%s\n' "$out_q" | sort)
+fi
+if [ "$rc_p" -eq "$rc_q" ] && [ "$out_p" == "$out_q" ]; then
+  printf '%s\n' "$out_p" | tail -5
+  echo "same output and exit status ($rc_p) as qemu-system-riscv64"
+  exit 0
+fi
+echo "parvm (exit $rc_p):"
+printf '%s\n' "$out_p" | tail -20
+echo "qemu-system-riscv64 (exit $rc_q):"
+printf '%s\n' "$out_q" | tail -20
+diff <(printf '%s\n' "$out_p") <(printf '%s\n' "$out_q") | head -20
+exit 1
