@@ -41,19 +41,27 @@ struct PvClint {
     MemoryRegion mmio;
     PvEventLoop *loop;
     unsigned nharts;
-    int64_t base_ns;            /* host time of mtime's "raw 0"; constant */
+    int64_t base_ns;            /* pv_clock_fast_ns() at mtime's "raw 0"; constant */
     _Atomic uint64_t delta;     /* mtime - raw ticks, set by mtime writes */
     ClintHart *harts;
 };
 
-static uint64_t raw_ticks(const PvClint *c, int64_t now_ns)
+/*
+ * mtime counts on pv_clock_fast_ns() (the TSC where it is a clock): harts
+ * read it millions of times a second and CLOCK_MONOTONIC costs twice as
+ * much.  Timer deadlines, which the event loop takes in CLOCK_MONOTONIC,
+ * are computed as "now plus the ticks still to go", so the two clocks
+ * never need a common origin, only the same rate.
+ */
+static uint64_t raw_ticks(const PvClint *c, int64_t fast_ns)
 {
-    return (uint64_t)(now_ns - c->base_ns) / NS_PER_TICK;
+    return (uint64_t)(fast_ns - c->base_ns) / NS_PER_TICK;
 }
 
 uint64_t pv_clint_mtime(PvClint *c)
 {
-    return raw_ticks(c, pv_clock_ns()) + atomic_load_explicit(&c->delta, memory_order_relaxed);
+    return raw_ticks(c, pv_clock_fast_ns()) +
+           atomic_load_explicit(&c->delta, memory_order_relaxed);
 }
 
 /* Bring hart @h's MTIP line and timer in line with mtime and its mtimecmp. */
@@ -63,7 +71,7 @@ static void hart_update_mtip(PvClint *c, ClintHart *h)
         uint64_t gen = atomic_load(&h->gen);
         uint64_t cmp = atomic_load(&h->mtimecmp);
         int64_t now_ns = pv_clock_ns();
-        uint64_t now = raw_ticks(c, now_ns) + atomic_load(&c->delta);
+        uint64_t now = pv_clint_mtime(c);
         bool level = now >= cmp;
 
         pv_irq_set(&h->mtip_irq, level);
@@ -112,7 +120,7 @@ static void store_half(_Atomic uint64_t *word, unsigned shift, uint64_t val)
 
 static void write_mtime(PvClint *c, hwaddr off, unsigned size, uint64_t val)
 {
-    uint64_t raw = raw_ticks(c, pv_clock_ns());
+    uint64_t raw = raw_ticks(c, pv_clock_fast_ns());
     uint64_t delta = atomic_load(&c->delta), want;
 
     /* A CAS so that two half-writes racing each other both land. */
@@ -259,7 +267,7 @@ PvClint *pv_clint_new(PvVm *vm, PvEventLoop *loop, unsigned nharts,
             goto fail;
         }
     }
-    c->base_ns = pv_clock_ns();
+    c->base_ns = pv_clock_fast_ns();
     atomic_init(&c->delta, 0);
 
     pv_device_init(&c->dev, &clint_class, vm, "clint");

@@ -37,7 +37,8 @@ struct PvGoldfishRtc {
     PvIrq irq;
     PvTimer *timer;
     _Atomic uint64_t offset;        /* guest time - host realtime, mod 2^64 */
-    _Atomic uint32_t time_high;     /* latched by TIME_LOW reads */
+    _Atomic uint32_t time_high;     /* latched by TIME_LOW reads, for threads
+                                       that have no latch of their own */
     _Atomic uint64_t alarm_next;
     _Atomic unsigned flags;
 };
@@ -139,6 +140,18 @@ static void write_time_half(PvGoldfishRtc *r, unsigned shift, uint64_t val)
     } while (!atomic_compare_exchange_weak(&r->offset, &off, next));
 }
 
+/*
+ * The TIME_LOW -> TIME_HIGH latch, per accessing thread (each hart is one):
+ * two harts reading the clock at once each get their own consistent pair,
+ * and the hot read path writes no line that other harts share.  The
+ * device-wide copy serves a TIME_HIGH read from a thread that never read
+ * TIME_LOW of this device.
+ */
+static __thread struct {
+    const PvGoldfishRtc *rtc;
+    uint32_t high;
+} thread_latch;
+
 static PvAccessStatus rtc_read(void *opaque, hwaddr off, unsigned size, uint64_t *val)
 {
     PvGoldfishRtc *r = opaque;
@@ -147,11 +160,15 @@ static PvAccessStatus rtc_read(void *opaque, hwaddr off, unsigned size, uint64_t
     switch (off) {
     case RTC_TIME_LOW:
         v = rtc_now(r);
-        atomic_store(&r->time_high, (uint32_t)(v >> 32));
+        thread_latch.rtc = r;
+        thread_latch.high = (uint32_t)(v >> 32);
+        if (atomic_load_explicit(&r->time_high, memory_order_relaxed) != (uint32_t)(v >> 32)) {
+            atomic_store_explicit(&r->time_high, (uint32_t)(v >> 32), memory_order_relaxed);
+        }
         *val = (uint32_t)v;
         break;
     case RTC_TIME_HIGH:
-        *val = atomic_load(&r->time_high);
+        *val = thread_latch.rtc == r ? thread_latch.high : atomic_load(&r->time_high);
         break;
     case RTC_ALARM_LOW:
         *val = (uint32_t)atomic_load(&r->alarm_next);

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Entry of the demo guest: every hart arrives here from the reset ROM with
- * a0 = hart id and a1 = the device tree (QEMU's virt convention).
+ * Entry of parvm's bundled guests: every hart arrives here from the reset
+ * ROM with a0 = hart id and a1 = the device tree (QEMU's virt convention)
+ * and calls guest_main(hartid, fdt); machine-mode traps call
+ * guest_trap(mcause).
  */
     .section .text.start
     .globl _start
@@ -11,7 +13,7 @@ _start:
     sub sp, sp, t0
     la t0, trap_entry
     csrw mtvec, t0
-    call demo_main              /* (hartid, fdt) */
+    call guest_main             /* (hartid, fdt) */
 1:  wfi
     j 1b
 
@@ -37,7 +39,7 @@ trap_entry:
     sd t5, 112(sp)
     sd t6, 120(sp)
     csrr a0, mcause
-    call demo_trap
+    call guest_trap
     ld ra, 0(sp)
     ld t0, 8(sp)
     ld t1, 16(sp)
