@@ -11,7 +11,7 @@ pkgs=(gcc libc6-dev meson ninja-build pkg-config liburcu-dev libfdt-dev)
 case "${1:-build}" in
   build) ;;
   run) pkgs+=(gcc-riscv64-unknown-elf) ;;
-  test) pkgs+=(gcc-riscv64-unknown-elf qemu-system-misc) ;;
+  test) pkgs+=(gcc-riscv64-unknown-elf qemu-system-misc device-tree-compiler) ;;
   *) echo "usage: $0 build|run|test" >&2; exit 2 ;;
 esac
 
