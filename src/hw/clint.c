@@ -274,10 +274,10 @@ PvClint *pv_clint_new(PvVm *vm, PvEventLoop *loop, unsigned nharts,
     memory_region_init_io(&c->mmio, vm, &c->dev, &clint_ops, c, "riscv.clint", PV_CLINT_SIZE);
     memory_region_set_dispatch_mode(&c->mmio, PV_DISPATCH_LOCKLESS);
 
-    /* As QEMU's reset: mtime 0 and every mtimecmp 0, but no MTIP until the
-     * guest writes mtimecmp (or mtime): QEMU evaluates a hart's timer only
-     * then, and guests (the csr guest test) see mip.MTIP clear at boot. */
+    /* As QEMU 7.2's reset: mtime 0, every mtimecmp 0, so MTIP is pending
+     * until the guest moves mtimecmp (the csr guest test checks it on both). */
     for (unsigned i = 0; i < nharts; i++) {
+        hart_update_mtip(c, &c->harts[i]);
         hart_update_msip(&c->harts[i]);
     }
     return c;

@@ -183,12 +183,15 @@ TestMachine *tm_new(uint64_t ram_size, unsigned nharts, uint64_t reset_pc)
         .quiescent = NULL,
     };
     for (unsigned i = 0; i < nharts; i++) {
-        m->mtimecmp[i] = UINT64_MAX;
+        /* mtimecmp resets to 0, as on QEMU's virt: MTIP is pending until
+         * the guest moves it */
+        m->mtimecmp[i] = 0;
         m->harts[i] = riscv_hart_new(&bus, i, reset_pc);
         if (!m->harts[i]) {
             tm_free(m);
             return NULL;
         }
+        timer_update(m, i);
     }
     return m;
 }

@@ -421,8 +421,10 @@ static bool t_register_and_csr_api(void)
     CHECK(!riscv_hart_read_csr(h, 0x7c0, &v));          /* missing */
     CHECK(riscv_hart_write_csr(h, 0x180, 8ull << 60 | 0x80000));
     CHECK(riscv_hart_read_csr(h, 0x180, &v) && v == (8ull << 60 | 0x80000));
-    CHECK(riscv_hart_write_csr(h, 0x180, 10ull << 60 | 0x1)); /* Sv57 */
+    CHECK(riscv_hart_write_csr(h, 0x180, 11ull << 60 | 0x1)); /* Sv64 */
     CHECK(riscv_hart_read_csr(h, 0x180, &v) && v == (8ull << 60 | 0x80000));
+    CHECK(riscv_hart_write_csr(h, 0x180, 10ull << 60 | 0x80001)); /* Sv57 */
+    CHECK(riscv_hart_read_csr(h, 0x180, &v) && v == (10ull << 60 | 0x80001));
     CHECK(riscv_hart_write_csr(h, 0xb02, 1000));
     CHECK(riscv_hart_get_instret(h) == 1000);
     CHECK(riscv_hart_read_csr(h, 0xb02, &v) && v == 1000);

@@ -88,8 +88,10 @@ static void mip_update(RiscvHart *h, uint64_t mask, uint64_t val)
 static bool satp_write(RiscvHart *h, uint64_t val)
 {
     unsigned mode = (unsigned)(val >> SATP_MODE_SHIFT);
+    /* Sv39, Sv48 and Sv57, as QEMU 7.2's harts (Linux picks the
+     * largest that a write leaves in place). */
     if (mode != SATP_MODE_BARE && mode != SATP_MODE_SV39 &&
-        mode != SATP_MODE_SV48)
+        mode != SATP_MODE_SV48 && mode != SATP_MODE_SV57)
         return true; /* unsupported MODE: the write has no effect at all */
     if (mode == SATP_MODE_BARE)
         val = 0;

@@ -239,7 +239,9 @@ L_ECALL:
     hart_raise(h, EXC_ECALL_U + h->priv, 0);
     goto exc;
 L_EBREAK:
-    hart_raise(h, EXC_BREAKPOINT, PC);
+    /* mtval may be zero on a breakpoint (priv. spec 3.1.16); QEMU writes
+     * zero, and guests written for it see the same. */
+    hart_raise(h, EXC_BREAKPOINT, 0);
     goto exc;
 
 /* ---- M ---- */

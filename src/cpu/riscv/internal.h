@@ -48,6 +48,7 @@
 #define SATP_MODE_BARE 0
 #define SATP_MODE_SV39 8
 #define SATP_MODE_SV48 9
+#define SATP_MODE_SV57 10
 #define SATP_PPN_MASK ((1ull << 44) - 1)
 #define SATP_ASID_MASK (0xffffull << 44)
 

@@ -5,10 +5,10 @@
  *
  * Misaligned accesses are performed (as QEMU does for RAM), byte by byte
  * and not atomically.  Both pages of a crossing access are translated
- * before any byte is stored, so a fault leaves memory untouched.  Guest RAM
- * is shared with other harts, so every host access to it is an __atomic
- * one (relaxed: plain moves on x86 and arm64), which keeps guest data races
- * from being host data races.
+ * before any byte is stored, so a page or PMP fault leaves memory
+ * untouched.  Guest RAM is shared with other harts, so every host access
+ * to it is an __atomic one (relaxed: plain moves on x86 and arm64), which
+ * keeps guest data races from being host data races.
  */
 #include "internal.h"
 
@@ -46,6 +46,7 @@ typedef struct Piece {
     unsigned n;
 } Piece;
 
+/* On failure, raise an access fault at the byte that failed. */
 static bool piece_read(RiscvHart *h, const Piece *p, uint64_t *v)
 {
     uint64_t r = 0;
@@ -55,8 +56,10 @@ static bool piece_read(RiscvHart *h, const Piece *p, uint64_t *v)
     } else {
         for (unsigned i = 0; i < p->n; i++) {
             uint64_t b;
-            if (h->bus.mmio_read(h->bus.opaque, p->pa + i, 1, &b) != 0)
+            if (h->bus.mmio_read(h->bus.opaque, p->pa + i, 1, &b) != 0) {
+                hart_raise(h, EXC_LOAD_ACCESS, p->va + i);
                 return false;
+            }
             r |= (b & 0xff) << (8 * i);
         }
     }
@@ -70,13 +73,19 @@ static bool piece_write(RiscvHart *h, const Piece *p, uint64_t v)
         uint8_t b = (uint8_t)(v >> (8 * i));
         if (p->host)
             host_store(p->host + i, 1, b);
-        else if (h->bus.mmio_write(h->bus.opaque, p->pa + i, 1, b) != 0)
+        else if (h->bus.mmio_write(h->bus.opaque, p->pa + i, 1, b) != 0) {
+            hart_raise(h, EXC_STORE_ACCESS, p->va + i);
             return false;
+        }
     }
     return true;
 }
 
-/* Splits [va, va+size) at the page boundary and translates the pieces. */
+/* Splits [va, va+size) at the page boundary and translates the pieces.
+ * A fault reports the address of the piece that faulted (priv. spec
+ * 3.1.16, and QEMU): an OS that demand-pages must see the second page's
+ * address when only the second page is missing, or it would retry the
+ * access forever. */
 static unsigned split(RiscvHart *h, uint64_t va, unsigned size,
                       RiscvAccess access, Piece pieces[2])
 {
@@ -90,10 +99,8 @@ static unsigned split(RiscvHart *h, uint64_t va, unsigned size,
     pieces[1].n = size - first;
     for (unsigned i = 0; i < count; i++) {
         if (!riscv_mmu_access(h, pieces[i].va, pieces[i].n, access,
-                              &pieces[i].pa, &pieces[i].host)) {
-            h->exc_tval = va; /* report the address of the whole access */
+                              &pieces[i].pa, &pieces[i].host))
             return 0;
-        }
     }
     return count;
 }
@@ -124,10 +131,8 @@ bool riscv_load_slow(RiscvHart *h, uint64_t va, unsigned size, uint64_t *v)
         return false;
     uint64_t lo, hi = 0;
     if (!piece_read(h, &pieces[0], &lo) ||
-        (count == 2 && !piece_read(h, &pieces[1], &hi))) {
-        hart_raise(h, EXC_LOAD_ACCESS, va);
+        (count == 2 && !piece_read(h, &pieces[1], &hi)))
         return false;
-    }
     *v = lo | (count == 2 ? hi << (8 * pieces[0].n) : 0);
     return true;
 }
@@ -155,11 +160,11 @@ bool riscv_store_slow(RiscvHart *h, uint64_t va, unsigned size, uint64_t v)
     unsigned count = split(h, va, size, RISCV_ACCESS_WRITE, pieces);
     if (!count)
         return false;
+    /* MMIO that fails part-way leaves the bytes before it written, as
+     * on QEMU (RAM faults are found by split() before anything is). */
     if (!piece_write(h, &pieces[0], v) ||
-        (count == 2 && !piece_write(h, &pieces[1], v >> (8 * pieces[0].n)))) {
-        hart_raise(h, EXC_STORE_ACCESS, va);
+        (count == 2 && !piece_write(h, &pieces[1], v >> (8 * pieces[0].n))))
         return false;
-    }
     return true;
 }
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Address translation: Sv39/Sv48 page walks, PMP, and the software TLB.
+ * Address translation: Sv39/Sv48/Sv57 page walks, PMP, and the software TLB.
  *
  * The TLB caches only RAM pages whose PMP decision is the same for every
  * byte, so a hit needs no further check.  A/D bits are set with a
@@ -85,7 +85,7 @@ static bool walk(RiscvHart *h, uint64_t va, RiscvAccess access,
                  unsigned priv, uint64_t *pa)
 {
     unsigned mode = (unsigned)(h->satp >> SATP_MODE_SHIFT);
-    int levels = mode == SATP_MODE_SV39 ? 3 : 4;
+    int levels = (int)mode - SATP_MODE_SV39 + 3; /* Sv39/48/57: 3/4/5 */
     unsigned va_bits = PAGE_BITS + 9 * (unsigned)levels;
 
     if (sext(va, va_bits) != va) {

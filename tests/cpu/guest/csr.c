@@ -62,13 +62,20 @@ int main(int hartid)
 {
     (void)hartid;
     /* identification */
-    CHECK_EQ(csr_read(misa), 0x8000000000141105ul); /* RV64 ACIMSU */
+    /* misa: MXL = 64 and at least RV64IMACSU (QEMU 7.2 also reports F, D
+     * and H; parvm reports exactly these six). */
+    uint64_t misa = csr_read(misa);
+    CHECK_EQ(misa >> 62, 2);
+    CHECK_EQ(misa & 0x141105ul, 0x141105ul); /* A C I M S U */
+    CHECK_EQ(misa & ((1ul << 4) | (1ul << 17)), 0); /* not E, not N */
     CHECK_EQ(csr_read(mhartid), 0);
     CHECK_EQ(csr_read(mvendorid), 0);
-    CHECK_EQ(csr_read(marchid), 0);
-    CHECK_EQ(csr_read(mimpid), 0);
-    csr_write(misa, 0); /* WARL, fixed */
-    CHECK_EQ(csr_read(misa), 0x8000000000141105ul);
+    /* marchid and mimpid are the implementation's (QEMU 7.2 puts its
+     * version there, parvm 0): readable, and read-only (below) */
+    (void)csr_read(marchid);
+    (void)csr_read(mimpid);
+    csr_write(misa, 0); /* WARL: writing 0 must not remove extensions */
+    CHECK_EQ(csr_read(misa), misa);
 
     /* plain read/write registers */
     csr_write(mscratch, 0xdeadbeefcafef00dul);
@@ -77,10 +84,12 @@ int main(int hartid)
     csr_set(mscratch, 0x30);
     csr_clear(mscratch, 0x1);
     CHECK_EQ(csr_read(mscratch), 0x34);
-    csr_write(mepc, 0x80001003ul); /* bit 0 is always 0 (IALIGN 16) */
-    CHECK_EQ(csr_read(mepc), 0x80001002ul);
+    /* mepc/sepc bit 0 is always 0 (the spec; parvm, checked by spec.c);
+     * QEMU 7.2 keeps it, so only the other bits are compared here */
+    csr_write(mepc, 0x80001003ul);
+    CHECK_EQ(csr_read(mepc) | 1, 0x80001003ul);
     csr_write(sepc, 0xffffffffffffffff);
-    CHECK_EQ(csr_read(sepc), 0xfffffffffffffffe);
+    CHECK_EQ(csr_read(sepc) | 1, 0xffffffffffffffff);
     csr_write(mtval, 0x55);
     CHECK_EQ(csr_read(mtval), 0x55);
     csr_write(mcause, 0x8000000000000007ul);
@@ -99,9 +108,10 @@ int main(int hartid)
     csr_clear(mstatus, MSTATUS_MPP);
     csr_set(mstatus, 1ul << 11); /* MPP = S */
     CHECK_EQ((csr_read(mstatus) >> 11) & 3, 1);
-    csr_clear(mstatus, MSTATUS_MPP);
-    csr_set(mstatus, 2ul << 11); /* MPP = 2 (reserved): unchanged */
+    csr_clear(mstatus, MSTATUS_MPP); /* MPP = U: U mode exists */
     CHECK_EQ((csr_read(mstatus) >> 11) & 3, 0);
+    /* MPP = 2 is reserved: parvm leaves MPP alone (spec.c), QEMU 7.2
+     * stores it; not compared here */
     csr_set(mstatus, 3ul << 13); /* FS = dirty -> SD */
     CHECK(csr_read(mstatus) >> 63);
     CHECK(csr_read(sstatus) >> 63);
@@ -119,21 +129,33 @@ int main(int hartid)
     csr_clear(sstatus, MSTATUS_SUM | MSTATUS_SIE);
     CHECK_EQ((csr_read(sstatus) >> 32) & 3, 2); /* UXL */
 
-    /* delegation and interrupt-enable masks */
+    /* delegation and interrupt-enable masks.  Only the bits of the base
+     * ISA with S and U are compared: QEMU 7.2 also has the H extension's
+     * (medeleg 10, 20-23; VS interrupts 2, 6, 10, 12) and lets medeleg[11]
+     * (ECALL from M) be written, which parvm hardwires to zero (as the
+     * spec says it should; see spec.c). */
     csr_write(medeleg, -1);
-    CHECK_EQ(csr_read(medeleg), 0xb3ff);
+    CHECK_EQ(csr_read(medeleg) & 0xff3ff, 0xb3ff);
     csr_write(medeleg, 0);
+    CHECK_EQ(csr_read(medeleg), 0);
     csr_write(mideleg, -1);
-    CHECK_EQ(csr_read(mideleg), 0x222);
+    CHECK_EQ(csr_read(mideleg) & 0xaaa, 0x222);
+    csr_write(mideleg, 0x222);
     csr_write(mie, -1);
-    CHECK_EQ(csr_read(mie), 0xaaa);
-    CHECK_EQ(csr_read(sie), 0x222);
+    CHECK_EQ(csr_read(mie) & 0xaaa, 0xaaa);
+    CHECK_EQ(csr_read(sie) & 0xaaa, 0x222);
     csr_write(sie, 0);
-    CHECK_EQ(csr_read(mie), 0x888);
+    CHECK_EQ(csr_read(mie) & 0xaaa, 0x888);
     csr_write(mideleg, 0x2); /* only SSI delegated */
     CHECK_EQ(csr_read(sie), 0);
     csr_write(mie, 0);
-    /* mip: M may set SSIP/STIP/SEIP; MSIP/MTIP/MEIP belong to devices */
+    /* mip: M may set SSIP/STIP/SEIP; MSIP/MTIP/MEIP belong to devices.
+     * mtimecmp resets to 0 on QEMU's CLINT and parvm's, so MTIP is
+     * pending until it is moved into the future. */
+    volatile uint64_t *mtimecmp = (volatile uint64_t *)(CLINT_BASE + 0x4000);
+    CHECK_EQ(csr_read(mip) & 0x80, 0x80);
+    *mtimecmp = -1ul;
+    CHECK_EQ(csr_read(mip) & 0x80, 0);
     csr_write(mip, 0xaaa);
     CHECK_EQ(csr_read(mip) & 0xaaa, 0x222);
     CHECK_EQ(csr_read(sip), 0x2); /* through mideleg */
@@ -143,14 +165,17 @@ int main(int hartid)
     CHECK_EQ(csr_read(mip) & 0xaaa, 0);
     csr_write(mideleg, 0);
 
-    /* satp: Sv39/Sv48 accepted; unsupported modes leave it unchanged */
+    /* satp: Sv39/Sv48/Sv57 accepted (as on QEMU 7.2); unsupported modes
+     * leave it unchanged (Linux probes Sv57, Sv48, Sv39 that way) */
     csr_write(satp, 0);
-    csr_write(satp, (10ul << 60) | 0x80123ul); /* Sv57 */
+    csr_write(satp, (11ul << 60) | 0x80123ul); /* Sv64: none has it */
     CHECK_EQ(csr_read(satp), 0);
     csr_write(satp, (9ul << 60) | 0x80123ul); /* Sv48 */
     CHECK_EQ(csr_read(satp), (9ul << 60) | 0x80123ul);
-    csr_write(satp, (10ul << 60) | 0x80555ul);
+    csr_write(satp, (11ul << 60) | 0x80555ul);
     CHECK_EQ(csr_read(satp), (9ul << 60) | 0x80123ul);
+    csr_write(satp, (10ul << 60) | 0x80124ul); /* Sv57 */
+    CHECK_EQ(csr_read(satp), (10ul << 60) | 0x80124ul);
     csr_write(satp, (8ul << 60) | (0x5ul << 44) | 0x80123ul); /* Sv39 */
     CHECK_EQ(csr_read(satp), (8ul << 60) | (0x5ul << 44) | 0x80123ul);
     csr_write(satp, (1ul << 60) | 0x1);
@@ -158,17 +183,19 @@ int main(int hartid)
     csr_write(satp, 0);
     CHECK_EQ(csr_read(satp), 0);
 
-    /* counters: instret counts, and is writable; cycle too */
+    /* counters: instret counts up and is writable; cycle too.  QEMU 7.2
+     * (without -icount) counts host clock ticks in both, so exact counts
+     * are checked on parvm only (spec.c). */
     uint64_t i0 = csr_read(minstret);
     __asm__ volatile("nop; nop; nop; nop");
     uint64_t i1 = csr_read(minstret);
-    CHECK(i1 - i0 >= 5 && i1 - i0 < 20);
+    CHECK(i1 > i0);
     csr_write(minstret, 1000000);
     uint64_t i2 = csr_read(minstret);
-    CHECK(i2 >= 1000000 && i2 < 1000010);
-    CHECK_EQ(csr_read(instret) - i2 < 10, 1);
+    CHECK(i2 >= 1000000 && i2 - 1000000 < (1ul << 32));
+    CHECK(csr_read(instret) >= i2);
     csr_write(mcycle, 0);
-    CHECK(csr_read(mcycle) < 1000);
+    CHECK(csr_read(mcycle) < (1ul << 32));
     /* time follows the CLINT's mtime */
     volatile uint64_t *mtime = (volatile uint64_t *)(CLINT_BASE + 0xbff8);
     uint64_t t0 = *mtime;
@@ -179,34 +206,40 @@ int main(int hartid)
     CHECK_EQ(csr_read(mhpmcounter3), 0);
     CHECK_EQ(csr_read(mhpmevent3), 0);
 
-    /* envcfg: only FIOM exists here */
+    /* envcfg: FIOM is writable (parvm has only FIOM; QEMU 7.2 also has
+     * the CBO and PBMT/STCE fields), and every field can be cleared */
     csr_write(menvcfg, -1);
-    CHECK_EQ(csr_read(menvcfg), 1);
+    CHECK_EQ(csr_read(menvcfg) & 1, 1);
+    csr_write(menvcfg, 0);
+    CHECK_EQ(csr_read(menvcfg), 0);
     csr_write(senvcfg, -1);
-    CHECK_EQ(csr_read(senvcfg), 1);
-    /* triggers: present, none implemented */
+    CHECK_EQ(csr_read(senvcfg) & 1, 1);
+    csr_write(senvcfg, 0);
+    CHECK_EQ(csr_read(senvcfg), 0);
+    /* triggers: the CSRs exist (parvm has no trigger: tdata1 reads 0,
+     * checked in impl.c; QEMU 7.2 has mcontrol triggers) */
     csr_write(tselect, 0);
     CHECK_EQ(csr_read(tselect), 0);
-    CHECK_EQ(csr_read(tdata1), 0);
-    /* PMP: 16 entries, grain 4 bytes; entries 16..63 read as zero */
+    (void)csr_read(tdata1);
+    /* PMP: 16 entries, grain 4 bytes (bits 63:54 are zero per the spec,
+     * as on parvm, see impl.c; QEMU 7.2 keeps them) */
     csr_write(pmpaddr3, -1);
-    CHECK_EQ(csr_read(pmpaddr3), (1ul << 54) - 1);
+    CHECK_EQ(csr_read(pmpaddr3) & ((1ul << 54) - 1), (1ul << 54) - 1);
     csr_write(pmpaddr3, 0);
-    csr_write(pmpaddr20, -1);
-    CHECK_EQ(csr_read(pmpaddr20), 0);
-    CHECK_EQ(csr_read(pmpcfg4), 0);
+    /* entries 16..63: the spec makes their CSRs read-only zero (parvm,
+     * impl.c); QEMU 7.2 raises illegal instruction */
 
     /* CSRs that do not exist */
     EXPECT_ILLEGAL((void)csr_read(0x7c0));   /* custom */
-    EXPECT_ILLEGAL((void)csr_read(0x001));   /* fflags: no F */
+    /* fflags, fcsr: no F on parvm; mstatus.FS is Off on QEMU.  (Sstc's
+     * stimecmp and H's CSRs exist on QEMU 7.2 only: impl.c) */
+    EXPECT_ILLEGAL((void)csr_read(0x001));   /* fflags */
     EXPECT_ILLEGAL((void)csr_read(0x003));   /* fcsr */
-    EXPECT_ILLEGAL((void)csr_read(0x14d));   /* stimecmp: no Sstc */
     EXPECT_ILLEGAL((void)csr_read(0x747));   /* mseccfg: no Smepmp */
     EXPECT_ILLEGAL((void)csr_read(0x310));   /* mstatush: RV32 only */
     EXPECT_ILLEGAL((void)csr_read(0x3a1));   /* pmpcfg1: RV32 only */
     EXPECT_ILLEGAL((void)csr_read(0xb01));   /* no mtime CSR */
     EXPECT_ILLEGAL((void)csr_read(0x7b0));   /* dcsr: debug mode only */
-    EXPECT_ILLEGAL((void)csr_read(0x600));   /* hstatus: no H */
     EXPECT_ILLEGAL(csr_write(0x7c0, 1));
     /* CSRRW with rd = x0 to a missing CSR is still illegal */
     EXPECT_ILLEGAL(__asm__ volatile("csrw 0x7c1, zero"));
@@ -214,6 +247,8 @@ int main(int hartid)
     EXPECT_ILLEGAL(csr_write(mhartid, 1));
     EXPECT_ILLEGAL(csr_write(cycle, 1));
     EXPECT_ILLEGAL(csr_write(mvendorid, 1));
+    EXPECT_ILLEGAL(csr_write(marchid, 1));
+    EXPECT_ILLEGAL(csr_write(mimpid, 1));
     EXPECT_ILLEGAL(__asm__ volatile("csrsi mhartid, 1"));
     EXPECT_OK(__asm__ volatile("csrsi mhartid, 0"));
     EXPECT_OK(__asm__ volatile("csrs mhartid, zero"));

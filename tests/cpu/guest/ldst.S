@@ -114,7 +114,7 @@ TEST_BEGIN
     CHECK(a0, 0xffffffffffffffef)
 
     /* a load from an unassigned physical address: access fault, tval */
-    li s2, 0x40000000
+    li s2, UNASSIGNED_ADDR
     EXPECT_TRAP(5, lw a0, 0(s2))
     CHECK_REG(s11, s2)
     EXPECT_TRAP(7, sw a0, 8(s2))

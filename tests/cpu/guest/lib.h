@@ -15,6 +15,9 @@
 #define UART_BASE 0x10000000ul
 #define EXIT_BASE 0x100000ul
 #define CLINT_BASE 0x2000000ul
+/* Nothing there on parvm's or QEMU's virt (QEMU's PCIe window at
+ * 0x40000000 answers accesses). */
+#define UNASSIGNED_ADDR 0x200000ul
 
 #define PRV_U 0
 #define PRV_S 1

@@ -75,9 +75,8 @@ int main(int hartid)
     FAULTS(run_in_mode(PRV_U, s_store, r0 + 16), 7, r0 + 16);
     OK(run_in_mode(PRV_S, s_store, r1)); /* not in entry 0 */
     OK(s_store(r0));                     /* M ignores unlocked entries */
-    /* R=0 W=1 is reserved: W is dropped */
-    csr_write(pmpcfg0, CFG_NAPOT | CFG_W);
-    CHECK_EQ(csr_read(pmpcfg0) & 0xff, CFG_NAPOT);
+    /* (R=0 W=1 is reserved: parvm drops W, as Spike does, see impl.c;
+     * QEMU 7.2 keeps it) */
 
     /* entry 0 no access for region 0, execute in region 1 */
     *(uint32_t *)region[1] = 0x00900513; /* li a0, 9 */
