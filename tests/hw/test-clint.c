@@ -8,20 +8,11 @@
 
 #include "fixture.h"
 #include "harness.h"
+#include "wait.h"
 #include "parvm/clock.h"
 #include "parvm/hw/clint.h"
 #include "parvm/rcu.h"
 
-#define WAIT_FOR(cond, ms)                                                      \
-    __extension__({                                                             \
-        int64_t deadline_ = pv_clock_ns() + (int64_t)(ms) * PV_NS_PER_MS;       \
-        bool ok_;                                                               \
-        while (!(ok_ = (cond)) && pv_clock_ns() < deadline_) {                  \
-            pv_rcu_quiescent();                                                 \
-            usleep(100);                                                        \
-        }                                                                       \
-        ok_;                                                                    \
-    })
 
 #define BASE 0x2000000
 #define NHARTS 2

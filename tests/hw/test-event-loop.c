@@ -10,21 +10,12 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "wait.h"
 #include "parvm/clock.h"
 #include "parvm/event-loop.h"
 #include "parvm/rcu.h"
 
 /* Poll @cond for up to @ms milliseconds, staying a well-behaved reader. */
-#define WAIT_FOR(cond, ms)                                                      \
-    __extension__({                                                             \
-        int64_t deadline_ = pv_clock_ns() + (int64_t)(ms) * PV_NS_PER_MS;       \
-        bool ok_;                                                               \
-        while (!(ok_ = (cond)) && pv_clock_ns() < deadline_) {                  \
-            pv_rcu_quiescent();                                                 \
-            usleep(100);                                                        \
-        }                                                                       \
-        ok_;                                                                    \
-    })
 
 static PvEventLoop *new_started_loop(void)
 {

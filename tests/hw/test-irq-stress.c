@@ -13,21 +13,12 @@
 
 #include "fixture.h"
 #include "harness.h"
+#include "wait.h"
 #include "parvm/clock.h"
 #include "parvm/hw/clint.h"
 #include "parvm/hw/plic.h"
 #include "parvm/rcu.h"
 
-#define WAIT_FOR(cond, ms)                                                      \
-    __extension__({                                                             \
-        int64_t deadline_ = pv_clock_ns() + (int64_t)(ms) * PV_NS_PER_MS;       \
-        bool ok_;                                                               \
-        while (!(ok_ = (cond)) && pv_clock_ns() < deadline_) {                  \
-            pv_rcu_quiescent();                                                 \
-            usleep(100);                                                        \
-        }                                                                       \
-        ok_;                                                                    \
-    })
 
 #define CLINT 0x2000000
 #define PLIC 0xc000000
