@@ -63,11 +63,9 @@ static void bus_quiescent(void *opaque)
 }
 
 int pv_vcpu_init(PvVcpu *v, unsigned index, AddressSpace *as, uint64_t reset_pc,
-                 uint64_t (*time)(void *), void *time_opaque, const atomic_bool *stop)
+                 uint64_t (*time)(void *), void *time_opaque)
 {
-    *v = (PvVcpu){
-        .index = index, .as = as, .time = time, .time_opaque = time_opaque, .stop = stop,
-    };
+    *v = (PvVcpu){ .index = index, .as = as, .time = time, .time_opaque = time_opaque };
     const RiscvBus bus = {
         .opaque = v,
         .ram_ptr = bus_ram_ptr,
@@ -80,30 +78,20 @@ int pv_vcpu_init(PvVcpu *v, unsigned index, AddressSpace *as, uint64_t reset_pc,
     return v->hart ? 0 : -1;
 }
 
-static void *vcpu_thread(void *opaque)
+void pv_vcpu_enter(PvVcpu *v)
 {
-    PvVcpu *v = opaque;
-
-    pv_rcu_register_thread();
     v->view_generation = address_space_generation(v->as);
-    while (!atomic_load_explicit(v->stop, memory_order_acquire)) {
-        RiscvExit e = riscv_hart_run(v->hart, 0);
-        if (e == RISCV_EXIT_WFI) {
-            /* Sleeping holds up no grace period and no lock. */
-            pv_rcu_offline();
-            riscv_hart_wait(v->hart, -1);
-            pv_rcu_online();
-        }
-    }
-    pv_rcu_unregister_thread();
-    return NULL;
 }
 
-int pv_vcpu_start(PvVcpu *v)
+void pv_vcpu_run(PvVcpu *v)
 {
-    int r = pthread_create(&v->thread, NULL, vcpu_thread, v);
-    v->started = r == 0;
-    return r;
+    RiscvExit e = riscv_hart_run(v->hart, 0);
+    if (e == RISCV_EXIT_WFI) {
+        /* Sleeping holds up no grace period and no lock. */
+        pv_rcu_offline();
+        riscv_hart_wait(v->hart, -1);
+        pv_rcu_online();
+    }
 }
 
 void pv_vcpu_kick(PvVcpu *v)

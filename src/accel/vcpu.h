@@ -25,8 +25,7 @@ typedef struct PvVcpu {
     uint64_t view_generation;   /* of the view the hart's TLB was filled from */
     uint64_t (*time)(void *opaque);
     void *time_opaque;
-    const atomic_bool *stop;    /* the board's: leave the run loop */
-    pthread_t thread;
+    pthread_t thread;           /* started and joined by cpus.c */
     bool started;
 } PvVcpu;
 
@@ -35,13 +34,15 @@ typedef struct PvVcpu {
  * @as.  Returns 0 or -1 (out of memory).
  */
 int pv_vcpu_init(PvVcpu *v, unsigned index, AddressSpace *as, uint64_t reset_pc,
-                 uint64_t (*time)(void *), void *time_opaque, const atomic_bool *stop);
-/* Start the thread.  Returns 0 or an errno value. */
-int pv_vcpu_start(PvVcpu *v);
-/* [any thread] Make the hart leave guest code soon (stop requests). */
+                 uint64_t (*time)(void *), void *time_opaque);
+/* On the vCPU thread, once registered with RCU, before the first run. */
+void pv_vcpu_enter(PvVcpu *v);
+/* On the vCPU thread: run guest code until a kick; sleep (RCU offline)
+ * through WFI until an interrupt or a kick. */
+void pv_vcpu_run(PvVcpu *v);
+/* [any thread] Make the hart leave guest code (or WFI) soon. */
 void pv_vcpu_kick(PvVcpu *v);
-/* Wait for the thread to leave (after *stop was set and the vCPU kicked);
- * the hart stays, e.g. to be reset and started again. */
+/* Wait for the thread to leave, if it was started. */
 void pv_vcpu_join(PvVcpu *v);
 /* Join if running; free the hart. */
 void pv_vcpu_destroy(PvVcpu *v);

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../accel/cpus.h"
 #include "../accel/vcpu.h"
 #include "loader.h"
 #include "parvm/event-loop.h"
@@ -40,6 +41,8 @@ typedef struct Virt {
     PvEventLoop *loop;
     unsigned nharts;
     PvVcpu *vcpus;
+    PvCpus cpus;
+    bool cpus_ready;
     PvIrq *mtip, *msip, *plic_out;
     PvClint *clint;
     PvPlic *plic;
@@ -51,7 +54,6 @@ typedef struct Virt {
     atomic_int request;         /* 0 none, else 1 + PvTestRequest */
     atomic_int exit_code;
     PvEventNotifier wakeup;     /* main waits on it */
-    atomic_bool stop;           /* vCPU threads leave their loop */
 } Virt;
 
 static void board_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -216,14 +218,6 @@ static int load_images(Virt *m, const PvOptions *o, const void *fdt, size_t fdt_
 
 /* ---- run ------------------------------------------------------------------ */
 
-static void stop_vcpus(Virt *m)
-{
-    atomic_store_explicit(&m->stop, true, memory_order_release);
-    for (unsigned h = 0; h < m->nharts; h++) {
-        pv_vcpu_kick(&m->vcpus[h]);
-    }
-}
-
 /* Main thread: sleep until a device asks for something. */
 static int wait_for_request(Virt *m)
 {
@@ -242,7 +236,11 @@ static int wait_for_request(Virt *m)
 
 static void destroy(Virt *m)
 {
-    for (unsigned h = 0; h < m->nharts; h++) {
+    if (m->cpus_ready) {
+        pv_cpus_exit(&m->cpus);
+        pv_cpus_destroy(&m->cpus);
+    }
+    for (unsigned h = 0; m->vcpus && h < m->nharts; h++) {
         if (m->vcpus[h].hart) {
             pv_vcpu_destroy(&m->vcpus[h]);
         }
@@ -349,10 +347,12 @@ int virt_machine_run(const PvOptions *o)
         goto out;
     }
     for (unsigned h = 0; h < m->nharts; h++) {
-        if (pv_vcpu_init(&m->vcpus[h], h, &m->as, VIRT_MROM_BASE, board_time, m, &m->stop) < 0) {
+        if (pv_vcpu_init(&m->vcpus[h], h, &m->as, VIRT_MROM_BASE, board_time, m) < 0) {
             goto out;
         }
     }
+    pv_cpus_init(&m->cpus, m->vcpus, m->nharts);
+    m->cpus_ready = true;
     if (create_devices(m) < 0) {
         board_error("cannot create the board's devices");
         goto out;
@@ -366,35 +366,29 @@ int virt_machine_run(const PvOptions *o)
     }
     pv_uart_attach_input(m->uart, m->loop, STDIN_FILENO);
 
+    if (pv_cpus_start(&m->cpus, false) != 0) {
+        board_error("cannot start the vCPU threads");
+        goto out;
+    }
     for (;;) {
-        for (unsigned h = 0; h < m->nharts; h++) {
-            if (pv_vcpu_start(&m->vcpus[h]) != 0) {
-                board_error("cannot start vCPU thread %u", h);
-                stop_vcpus(m);
-                goto out;
-            }
-        }
         int req = wait_for_request(m);
-        stop_vcpus(m);
-        for (unsigned h = 0; h < m->nharts; h++) {
-            pv_vcpu_join(&m->vcpus[h]);
-        }
         if (req != 1 + PV_TEST_RESET) {
             ret = req == 1 + PV_TEST_POWEROFF ? 0 : atomic_load(&m->exit_code);
             break;
         }
-        /* Reset: harts back to the reset vector, images reloaded. */
+        /* Reset: every hart parked (no lock held), then back to the reset
+         * vector with the images reloaded. */
+        pv_cpus_pause_wait(&m->cpus);
         atomic_store(&m->request, 0);
-        atomic_store(&m->stop, false);
         for (unsigned h = 0; h < m->nharts; h++) {
             riscv_hart_reset(m->vcpus[h].hart);
         }
         if (load_images(m, o, fdt, fdt_size) < 0) {
             goto out;
         }
+        pv_cpus_resume(&m->cpus);
     }
 out:
-    stop_vcpus(m);
     destroy(m);
     free(m);
     free(fdt);
