@@ -3,6 +3,7 @@
  * parvm: run a RISC-V guest on the virt board, QEMU's command-line style.
  *   parvm -machine virt -smp 2 -m 128M -bios none -kernel guest.elf -nographic
  */
+#include <signal.h>
 #include <stdio.h>
 
 #include "machine/options.h"
@@ -28,6 +29,9 @@ int main(int argc, char **argv)
         pv_options_free(&o);
         return 0;
     }
+    /* A monitor client or console reader that goes away must not kill us
+     * (QEMU ignores SIGPIPE too); writes just fail. */
+    signal(SIGPIPE, SIG_IGN);
     pv_rcu_register_thread();
     int status = virt_machine_run(&o);
     pv_rcu_unregister_thread();

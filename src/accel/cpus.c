@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "parvm/rcu.h"
 
@@ -89,6 +90,7 @@ static void *vcpu_thread(void *opaque)
     PvVcpu *v = a->v;
 
     free(a);
+    atomic_store(&v->tid, (int)gettid());
     pv_rcu_register_thread();
     pv_vcpu_enter(v);
     for (;;) {

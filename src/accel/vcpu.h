@@ -26,6 +26,7 @@ typedef struct PvVcpu {
     uint64_t (*time)(void *opaque);
     void *time_opaque;
     pthread_t thread;           /* started and joined by cpus.c */
+    atomic_int tid;             /* the thread's kernel id, for query-cpus-fast */
     bool started;
 } PvVcpu;
 

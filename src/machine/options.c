@@ -130,8 +130,13 @@ int pv_parse_options(int argc, char **argv, PvOptions *o, char *err, size_t len)
         if (!strcmp(a, "-nographic")) {
             continue;   /* the console is the terminal already */
         }
+        if (!strcmp(a, "-S")) {
+            o->start_paused = true;
+            continue;
+        }
         static const char *const with_arg[] = {
-            "-machine", "-M", "-smp", "-m", "-bios", "-kernel", "-append", "-accel", NULL,
+            "-machine", "-M", "-smp", "-m", "-bios", "-kernel", "-append", "-accel", "-qmp",
+            NULL,
         };
         bool known = false;
         for (const char *const *w = with_arg; *w; w++) {
@@ -169,6 +174,12 @@ int pv_parse_options(int argc, char **argv, PvOptions *o, char *err, size_t len)
             o->kernel = v;
         } else if (!strcmp(a, "-append")) {
             o->append = v;
+        } else if (!strcmp(a, "-qmp")) {
+            if (o->nqmp == sizeof(o->qmp) / sizeof(o->qmp[0])) {
+                return fail(err, len, "-qmp: at most %zu monitors",
+                            sizeof(o->qmp) / sizeof(o->qmp[0]));
+            }
+            o->qmp[o->nqmp++] = v;
         } else if (!strcmp(a, "-accel")) {
             if (parse_accel(v, o, err, len) < 0) {
                 return -1;
@@ -196,6 +207,9 @@ void pv_print_help(void)
            "  -append STRING                kernel command line (/chosen/bootargs)\n"
            "  -accel parvm[,global-lock=all] all-global mode: every device under the\n"
            "                                global lock, for comparison (S12)\n"
+           "  -qmp unix:PATH,server=on,wait=off | stdio\n"
+           "                                QMP monitor (QEMU's protocol); several allowed\n"
+           "  -S                            start with the harts paused (QMP cont runs them)\n"
            "  -nographic                    accepted; the console is always stdio\n"
            "  -version, -help\n"
            "The exit status is the guest's (sifive_test device), as with QEMU.\n",

@@ -19,6 +19,9 @@ typedef struct PvOptions {
     const char *append;         /* kernel command line, NULL: none */
     char *dumpdtb;              /* -machine virt,dumpdtb=FILE: write the DTB and exit */
     bool all_global;            /* -accel parvm,global-lock=all: S12 */
+    const char *qmp[4];         /* -qmp SPEC, up to four */
+    unsigned nqmp;
+    bool start_paused;          /* -S */
     bool help, version;
 } PvOptions;
 

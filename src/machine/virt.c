@@ -15,8 +15,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../accel/cpus.h"
-#include "../accel/vcpu.h"
 #include "loader.h"
 #include "parvm/event-loop.h"
 #include "parvm/hw/clint.h"
@@ -28,33 +26,12 @@
 #include "parvm/rcu.h"
 #include "reset-rom.h"
 #include "virt-fdt.h"
-#include "virt-map.h"
+#include "virt-internal.h"
 
 #define DEFAULT_BIOS "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.bin"
 #define HART_ISA "rv64imac_zicsr_zifencei"
 #define HART_MMU "riscv,sv48"      /* as QEMU says; Sv39 and Sv57 work too */
 
-typedef struct Virt {
-    PvVm vm;
-    AddressSpace as;
-    MemoryRegion root, ram, rom;
-    PvEventLoop *loop;
-    unsigned nharts;
-    PvVcpu *vcpus;
-    PvCpus cpus;
-    bool cpus_ready;
-    PvIrq *mtip, *msip, *plic_out;
-    PvClint *clint;
-    PvPlic *plic;
-    PvUart *uart;
-    PvSifiveTest *test;
-    PvGoldfishRtc *rtc;
-    PvVirtioMmio *virtio[VIRT_VIRTIO_COUNT];
-    /* Set by the sifive_test device on a vCPU thread; read by main. */
-    atomic_int request;         /* 0 none, else 1 + PvTestRequest */
-    atomic_int exit_code;
-    PvEventNotifier wakeup;     /* main waits on it */
-} Virt;
 
 static void board_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void board_error(const char *fmt, ...)
@@ -82,13 +59,30 @@ static uint64_t board_time(void *opaque)
     return pv_clint_mtime(m->clint);
 }
 
+void virt_request(Virt *m, int req)
+{
+    atomic_store(&m->request, req);
+    pv_event_notifier_set(&m->wakeup);
+}
+
 /* On a vCPU thread, inside a lockless dispatch: never blocks. */
 static void test_request(void *opaque, PvTestRequest req, int code)
 {
     Virt *m = opaque;
-    atomic_store(&m->exit_code, code);
-    atomic_store(&m->request, 1 + (int)req);
-    pv_event_notifier_set(&m->wakeup);
+    switch (req) {
+    case PV_TEST_POWEROFF:
+        virt_qmp_shutdown_event(m, true, "guest-shutdown");
+        virt_request(m, VIRT_REQ_GUEST_POWEROFF);
+        break;
+    case PV_TEST_EXIT:
+        atomic_store(&m->exit_code, code);
+        virt_qmp_shutdown_event(m, true, "guest-shutdown");
+        virt_request(m, VIRT_REQ_GUEST_EXIT);
+        break;
+    case PV_TEST_RESET:
+        virt_request(m, VIRT_REQ_GUEST_RESET);
+        break;
+    }
 }
 
 /* ---- construction --------------------------------------------------------- */
@@ -234,12 +228,33 @@ static int wait_for_request(Virt *m)
     return req;
 }
 
+static int start_monitor(Virt *m, const PvOptions *o)
+{
+    char err[256];
+    PvQmpInfo info = { .major = PARVM_VERSION_MAJOR, .minor = PARVM_VERSION_MINOR,
+                       .micro = PARVM_VERSION_MICRO, .package = "parvm " PARVM_VERSION };
+    m->qmp = pv_qmp_new(m->loop, &info);
+    if (!m->qmp || virt_qmp_register(m) < 0) {
+        board_error("cannot create the QMP monitor");
+        return -1;
+    }
+    for (unsigned i = 0; i < o->nqmp; i++) {
+        if (pv_qmp_listen(m->qmp, o->qmp[i], err, sizeof(err)) < 0) {
+            board_error("-qmp %s: %s", o->qmp[i], err);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static void destroy(Virt *m)
 {
     if (m->cpus_ready) {
         pv_cpus_exit(&m->cpus);
         pv_cpus_destroy(&m->cpus);
     }
+    /* Before the I/O thread stops: flushes quit's answer and SHUTDOWN. */
+    pv_qmp_free(m->qmp);
     for (unsigned h = 0; m->vcpus && h < m->nharts; h++) {
         if (m->vcpus[h].hart) {
             pv_vcpu_destroy(&m->vcpus[h]);
@@ -364,29 +379,45 @@ int virt_machine_run(const PvOptions *o)
         board_error("cannot start the I/O thread");
         goto out;
     }
-    pv_uart_attach_input(m->uart, m->loop, STDIN_FILENO);
+    if (o->nqmp && start_monitor(m, o) < 0) {
+        goto out;
+    }
+    /* QMP on stdio owns fd 0; the console reads it otherwise. */
+    bool qmp_stdio = false;
+    for (unsigned i = 0; i < o->nqmp; i++) {
+        qmp_stdio |= !strcmp(o->qmp[i], "stdio");
+    }
+    if (!qmp_stdio) {
+        pv_uart_attach_input(m->uart, m->loop, STDIN_FILENO);
+    }
 
-    if (pv_cpus_start(&m->cpus, false) != 0) {
+    atomic_store(&m->status, o->start_paused ? VIRT_PRELAUNCH : VIRT_RUNNING);
+    if (pv_cpus_start(&m->cpus, o->start_paused) != 0) {
         board_error("cannot start the vCPU threads");
         goto out;
     }
     for (;;) {
         int req = wait_for_request(m);
-        if (req != 1 + PV_TEST_RESET) {
-            ret = req == 1 + PV_TEST_POWEROFF ? 0 : atomic_load(&m->exit_code);
+        if (req != VIRT_REQ_GUEST_RESET && req != VIRT_REQ_HOST_RESET) {
+            ret = req == VIRT_REQ_GUEST_EXIT ? atomic_load(&m->exit_code) : 0;
             break;
         }
         /* Reset: every hart parked (no lock held), then back to the reset
-         * vector with the images reloaded. */
+         * vector with the images reloaded; a paused machine stays paused. */
+        int status = atomic_load(&m->status);
         pv_cpus_pause_wait(&m->cpus);
-        atomic_store(&m->request, 0);
+        atomic_store(&m->request, VIRT_REQ_NONE);
         for (unsigned h = 0; h < m->nharts; h++) {
             riscv_hart_reset(m->vcpus[h].hart);
         }
         if (load_images(m, o, fdt, fdt_size) < 0) {
             goto out;
         }
-        pv_cpus_resume(&m->cpus);
+        virt_qmp_reset_event(m, req == VIRT_REQ_GUEST_RESET,
+                             req == VIRT_REQ_GUEST_RESET ? "guest-reset" : "host-qmp-system-reset");
+        if (status == VIRT_RUNNING) {
+            pv_cpus_resume(&m->cpus);
+        }
     }
 out:
     destroy(m);
