@@ -48,4 +48,26 @@ uint8_t *address_space_ram_ptr(AddressSpace *as, hwaddr addr, bool for_write, hw
 /* Depth of this thread's dispatch stack (0 outside any handler). */
 unsigned pv_dispatch_depth(void);
 
+/*
+ * Work a handler must not do inside a dispatch because it waits (unrealize a
+ * device: the hot-plug controller's eject register) runs when the outermost
+ * dispatch on this thread is over: every lock dispatch took is released and
+ * no view is in use any more, but address_space_read/write/rw has not yet
+ * returned to its caller.  So a guest store that ejects a device completes
+ * only once the device is gone (S9).
+ *
+ * @fn gets @may_wait false when that outermost caller itself holds a pv
+ * lock (a device doing DMA under its own lock, say): then it must not wait,
+ * and should hand the work to a thread that may.  The PvDeferred is the
+ * caller's and must stay valid until @fn has been called; @fn may defer
+ * more work.  Only from inside a handler (aborts otherwise).
+ */
+typedef struct PvDeferred {
+    void (*fn)(void *opaque, bool may_wait);
+    void *opaque;
+    struct PvDeferred *next;
+} PvDeferred;
+
+void pv_dispatch_defer(PvDeferred *d);
+
 #endif

@@ -47,6 +47,42 @@ unsigned pv_dispatch_depth(void)
     return dispatch_stack.depth;
 }
 
+/* Work deferred by handlers on this thread, oldest first. */
+static __thread struct {
+    PvDeferred *head, **tail;
+} deferred;
+
+void pv_dispatch_defer(PvDeferred *d)
+{
+    if (dispatch_stack.depth == 0) {
+        fprintf(stderr, "parvm: pv_dispatch_defer outside a dispatch\n");
+        abort();
+    }
+    d->next = NULL;
+    if (!deferred.head) {
+        deferred.tail = &deferred.head;
+    }
+    *deferred.tail = d;
+    deferred.tail = &d->next;
+}
+
+/* The outermost dispatch is over: run what handlers deferred. */
+static void __attribute__((noinline)) run_deferred(void)
+{
+    while (deferred.head) {
+        PvDeferred *d = deferred.head;
+        deferred.head = d->next;
+        d->fn(d->opaque, pv_locks_held() == 0);
+    }
+}
+
+static inline void after_dispatch(void)
+{
+    if (__builtin_expect(deferred.head != NULL, 0) && dispatch_stack.depth == 0) {
+        run_deferred();
+    }
+}
+
 static inline uint64_t size_mask(unsigned size)
 {
     return size >= 8 ? UINT64_MAX : (UINT64_C(1) << (size * 8)) - 1;
@@ -445,12 +481,16 @@ static inline PvAccessStatus dispatch(AddressSpace *as, hwaddr addr, unsigned si
 
 PvAccessStatus address_space_read(AddressSpace *as, hwaddr addr, unsigned size, uint64_t *val)
 {
-    return dispatch(as, addr, size, val, false);
+    PvAccessStatus st = dispatch(as, addr, size, val, false);
+    after_dispatch();
+    return st;
 }
 
 PvAccessStatus address_space_write(AddressSpace *as, hwaddr addr, unsigned size, uint64_t val)
 {
-    return dispatch(as, addr, size, &val, true);
+    PvAccessStatus st = dispatch(as, addr, size, &val, true);
+    after_dispatch();
+    return st;
 }
 
 PvAccessStatus address_space_rw(AddressSpace *as, hwaddr addr, void *buf, size_t len,
@@ -506,6 +546,7 @@ PvAccessStatus address_space_rw(AddressSpace *as, hwaddr addr, void *buf, size_t
         }
         done += n;
     }
+    after_dispatch();
     return st;
 }
 

@@ -220,6 +220,78 @@ static void test_dma_memcpy_races_hart(void)
     memory_region_destroy(&ram);
 }
 
+/* An eject register: the handler cannot unrealize inside its dispatch, so
+ * it defers; the write returns only once the other device is gone. */
+typedef struct Eject {
+    TestDev *victim;
+    PvDeferred work;
+    int ran;
+    bool may_wait;
+} Eject;
+
+static void eject_work(void *opaque, bool may_wait)
+{
+    Eject *e = opaque;
+    e->ran++;
+    e->may_wait = may_wait;
+    if (may_wait) {
+        pv_device_unrealize(&e->victim->dev);
+    }
+}
+
+static void eject_hook(TestDev *td, hwaddr off, bool is_write)
+{
+    Eject *e = td->hook_opaque;
+    (void)off;
+    if (is_write) {
+        CHECK_EQ_U64(e->ran, 0);    /* not inside the handler */
+        e->work = (PvDeferred){ .fn = eject_work, .opaque = e };
+        pv_dispatch_defer(&e->work);
+    }
+}
+
+static void test_deferred_eject(void)
+{
+    Fixture f;
+    uint64_t v;
+    Eject e = { 0 };
+    static PvLockClass held_class = PV_LOCK_CLASS_INIT("test-held", PV_LOCK_KIND_CORE);
+    PvMutex held;
+
+    fixture_init(&f);
+    TestDev *ctl = testdev_new(&f.vm, &testdev_class, "ctl", PV_DISPATCH_LOCKLESS, 1, 8, false);
+    TestDev *dev = testdev_new(&f.vm, &testdev_peer_class, "dev", PV_DISPATCH_DEVICE, 1, 8, false);
+    ctl->hook = eject_hook;
+    ctl->hook_opaque = &e;
+    e.victim = dev;
+    fixture_map(&f, &ctl->mr, 0x1000);
+    fixture_map(&f, &dev->mr, 0x2000);
+
+    /* A caller holding a lock: the work runs, told it may not wait. */
+    pv_mutex_init(&held, &held_class);
+    pv_mutex_lock(&held);
+    CHECK(address_space_write(&f.as, 0x1000, 4, 1) == PV_ACCESS_OK);
+    pv_mutex_unlock(&held);
+    CHECK_EQ_U64(e.ran, 1);
+    CHECK(!e.may_wait);
+    CHECK(!pv_device_is_removed(&dev->dev));
+
+    /* A plain caller (a vCPU's store): the device is gone when it returns. */
+    e.ran = 0;
+    CHECK(address_space_write(&f.as, 0x1000, 4, 1) == PV_ACCESS_OK);
+    CHECK_EQ_U64(e.ran, 1);
+    CHECK(e.may_wait);
+    CHECK(pv_device_is_removed(&dev->dev));
+    CHECK(address_space_read(&f.as, 0x2000, 4, &v) == PV_ACCESS_UNASSIGNED);
+    CHECK_EQ_U64(pv_dispatch_depth(), 0);
+
+    pv_mutex_destroy(&held);
+    pv_device_unrealize(&ctl->dev);
+    pv_device_unref(&ctl->dev);
+    pv_device_unref(&dev->dev);
+    fixture_destroy(&f);
+}
+
 PV_TEST_MAIN(TEST(test_concurrent_unrealize_g1), TEST(test_destroyed_region_then_unrealize),
              TEST(test_unrealize_finds_nested_regions), TEST(test_all_global_device_state_race),
-             TEST(test_dma_memcpy_races_hart))
+             TEST(test_dma_memcpy_races_hart), TEST(test_deferred_eject))
