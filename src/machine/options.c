@@ -81,6 +81,16 @@ static int parse_machine(const char *s, PvOptions *o, char *err, size_t len)
                 ret = fail(err, len, "-machine: unsupported machine '%s' (parvm has: virt)", tok + 5);
                 break;
             }
+        } else if (!strncmp(tok, "hotplug-timeout=", 16)) {
+            char *end;
+            errno = 0;
+            long long ms = strtoll(tok + 16, &end, 10);
+            if (errno || end == tok + 16 || *end || ms < 1 || ms > 3600000) {
+                ret = fail(err, len, "-machine: hotplug-timeout='%s' is not 1..3600000 ms",
+                           tok + 16);
+                break;
+            }
+            o->hotplug_timeout_ms = ms;
         } else if (!strncmp(tok, "dumpdtb=", 8) && tok[8]) {
             free(o->dumpdtb);
             o->dumpdtb = strdup(tok + 8);
@@ -111,7 +121,8 @@ static int parse_accel(const char *s, PvOptions *o, char *err, size_t len)
 
 int pv_parse_options(int argc, char **argv, PvOptions *o, char *err, size_t len)
 {
-    *o = (PvOptions){ .smp = 1, .ram_size = 128ull << 20, .bios = "default" };
+    *o = (PvOptions){ .smp = 1, .ram_size = 128ull << 20, .bios = "default",
+                      .hotplug_timeout_ms = 5000 };
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -198,8 +209,10 @@ void pv_options_free(PvOptions *o)
 void pv_print_help(void)
 {
     printf("usage: parvm [options]\n"
-           "  -machine virt[,dumpdtb=FILE]  the board (QEMU's riscv64 virt); dumpdtb writes\n"
-           "                                the device tree to FILE and exits\n"
+           "  -machine virt[,dumpdtb=FILE][,hotplug-timeout=MS]\n"
+           "                                the board (QEMU's riscv64 virt); dumpdtb writes\n"
+           "                                the device tree to FILE and exits; a device_del\n"
+           "                                the guest ignores is forced after MS (5000)\n"
            "  -smp N                        harts, one host thread each (1..%d)\n"
            "  -m SIZE                       RAM at 0x80000000 (default 128M)\n"
            "  -bios none|default|FILE       firmware (default: Debian's OpenSBI fw_jump)\n"

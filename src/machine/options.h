@@ -18,6 +18,7 @@ typedef struct PvOptions {
     const char *kernel;         /* NULL: none */
     const char *append;         /* kernel command line, NULL: none */
     char *dumpdtb;              /* -machine virt,dumpdtb=FILE: write the DTB and exit */
+    int64_t hotplug_timeout_ms; /* -machine virt,hotplug-timeout=MS: forced removal */
     bool all_global;            /* -accel parvm,global-lock=all: S12 */
     const char *qmp[4];         /* -qmp SPEC, up to four */
     unsigned nqmp;

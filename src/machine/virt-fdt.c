@@ -160,6 +160,11 @@ static int soc_node(void *fdt, const VirtFdtConfig *cfg)
     CHECK(fdt_property_u32(fdt, "#interrupt-cells", 1));
     CHECK(fdt_end_node(fdt));
 
+    /* parvm's own hot-plug controller (docs/hotplug.md); QEMU has none. */
+    static const char hotplug[] = "parvm,hotplug-controller";
+    CHECK(irq_device(fdt, "hotplug", VIRT_HOTPLUG_BASE, VIRT_HOTPLUG_SIZE, VIRT_HOTPLUG_IRQ,
+                     hotplug, sizeof(hotplug)));
+
     CHECK(begin_node_addr(fdt, "clint", VIRT_CLINT_BASE));
     CHECK(hart_irqs(fdt, "interrupts-extended", cfg->nharts, 3, 7));   /* MSI, MTI */
     CHECK(prop_reg(fdt, VIRT_CLINT_BASE, VIRT_CLINT_SIZE));

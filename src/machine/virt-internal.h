@@ -18,6 +18,7 @@
 #include "parvm/hw/uart.h"
 #include "parvm/hw/virtio-mmio.h"
 #include "parvm/qmp.h"
+#include "virt-hotplug.h"
 #include "virt-map.h"
 
 /* What the main thread is asked to do (Virt.request). */
@@ -50,6 +51,7 @@ typedef struct Virt {
     PvSifiveTest *test;
     PvGoldfishRtc *rtc;
     PvVirtioMmio *virtio[VIRT_VIRTIO_COUNT];
+    VirtHotplug *hotplug;
     /* Set by devices (vCPU threads) and QMP commands (I/O thread); the
      * main thread acts on it and clears it. */
     atomic_int request;

@@ -28,6 +28,11 @@
 #define VIRT_VIRTIO_COUNT   8
 #define VIRT_VIRTIO_IRQ     1           /* slot i: 1 + i */
 #define VIRT_DRAM_BASE      0x80000000ull
+/* parvm's own: the hot-plug controller (no QEMU counterpart), in a hole of
+ * QEMU's map, on a free PLIC source.  It owns the virtio-mmio slots. */
+#define VIRT_HOTPLUG_BASE   0x10200000ull
+#define VIRT_HOTPLUG_SIZE   0x1000ull
+#define VIRT_HOTPLUG_IRQ    12
 #define VIRT_TIMEBASE_HZ    10000000
 
 #endif

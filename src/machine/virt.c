@@ -213,19 +213,25 @@ static int load_images(Virt *m, const PvOptions *o, const void *fdt, size_t fdt_
 /* ---- run ------------------------------------------------------------------ */
 
 /* Main thread: sleep until a device asks for something. */
+/* Main thread: sleep until a device or the monitor asks for something;
+ * meanwhile do the hot-plug removals handed to us. */
 static int wait_for_request(Virt *m)
 {
     int req;
-    pv_rcu_offline();
-    while (!(req = atomic_load(&m->request))) {
+    for (;;) {
+        virt_hotplug_run_pending(m);
+        if ((req = atomic_load(&m->request))) {
+            return req;
+        }
         struct pollfd p = { .fd = m->wakeup.fd, .events = POLLIN };
-        if (poll(&p, 1, -1) < 0 && errno != EINTR) {
-            break;
+        pv_rcu_offline();
+        int r = poll(&p, 1, -1);
+        pv_rcu_online();
+        if (r < 0 && errno != EINTR) {
+            return VIRT_REQ_HOST_QUIT;
         }
         pv_event_notifier_test_and_clear(&m->wakeup);
     }
-    pv_rcu_online();
-    return req;
 }
 
 static int start_monitor(Virt *m, const PvOptions *o)
@@ -253,6 +259,7 @@ static void destroy(Virt *m)
         pv_cpus_exit(&m->cpus);
         pv_cpus_destroy(&m->cpus);
     }
+    virt_hotplug_destroy(m);
     /* Before the I/O thread stops: flushes quit's answer and SHUTDOWN. */
     pv_qmp_free(m->qmp);
     for (unsigned h = 0; m->vcpus && h < m->nharts; h++) {
@@ -380,6 +387,10 @@ int virt_machine_run(const PvOptions *o)
         goto out;
     }
     if (o->nqmp && start_monitor(m, o) < 0) {
+        goto out;
+    }
+    if (virt_hotplug_init(m, o->hotplug_timeout_ms) < 0) {
+        board_error("cannot create the hot-plug controller");
         goto out;
     }
     /* QMP on stdio owns fd 0; the console reads it otherwise. */
