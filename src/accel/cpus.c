@@ -27,8 +27,18 @@ void pv_cpus_init(PvCpus *c, PvVcpu *vcpus, unsigned n)
     pthread_mutex_init(&c->lock, NULL);
     pthread_cond_init(&c->cond, NULL);
     atomic_init(&c->request, REQ_RUN);
+    c->user_paused = false;
+    c->holds = 0;
+    c->exiting = false;
     c->parked = 0;
     c->waiters = NULL;
+}
+
+/* Lock held: what the harts should do now. */
+static void update_request(PvCpus *c)
+{
+    int req = c->exiting ? REQ_EXIT : (c->user_paused || c->holds) ? REQ_PAUSE : REQ_RUN;
+    atomic_store_explicit(&c->request, req, memory_order_release);
 }
 
 /* Lock held.  Detach the waiters to call (outside the lock). */
@@ -110,7 +120,10 @@ static void *vcpu_thread(void *opaque)
 
 int pv_cpus_start(PvCpus *c, bool paused)
 {
-    atomic_store(&c->request, paused ? REQ_PAUSE : REQ_RUN);
+    pthread_mutex_lock(&c->lock);
+    c->user_paused = paused;
+    update_request(c);
+    pthread_mutex_unlock(&c->lock);
     for (unsigned i = 0; i < c->n; i++) {
         VcpuArg *a = malloc(sizeof(*a));
         int r = ENOMEM;
@@ -133,7 +146,7 @@ void pv_cpus_pause(PvCpus *c, PvCpusPausedFunc *done, void *opaque)
     PvCpusWaiter *w = malloc(sizeof(*w)), *now = NULL;
 
     pthread_mutex_lock(&c->lock);
-    if (atomic_load(&c->request) == REQ_EXIT) {
+    if (c->exiting) {
         pthread_mutex_unlock(&c->lock);
         if (done) {
             done(opaque, false);
@@ -141,7 +154,8 @@ void pv_cpus_pause(PvCpus *c, PvCpusPausedFunc *done, void *opaque)
         free(w);
         return;
     }
-    atomic_store_explicit(&c->request, REQ_PAUSE, memory_order_release);
+    c->user_paused = true;
+    update_request(c);
     if (done && w) {
         *w = (PvCpusWaiter){ .done = done, .opaque = opaque, .next = c->waiters };
         c->waiters = w;
@@ -174,10 +188,9 @@ static void online_after_wait(bool was)
     }
 }
 
-void pv_cpus_pause_wait(PvCpus *c)
+/* Lock held by the caller's caller; wait until every hart parked. */
+static void wait_parked(PvCpus *c)
 {
-    pv_assert_no_locks_held("pv_cpus_pause_wait");
-    pv_cpus_pause(c, NULL, NULL);
     bool was = offline_for_wait();
     pthread_mutex_lock(&c->lock);
     while (c->parked < c->n && atomic_load(&c->request) == REQ_PAUSE) {
@@ -187,15 +200,49 @@ void pv_cpus_pause_wait(PvCpus *c)
     online_after_wait(was);
 }
 
+void pv_cpus_pause_wait(PvCpus *c)
+{
+    pv_assert_no_locks_held("pv_cpus_pause_wait");
+    pv_cpus_pause(c, NULL, NULL);
+    wait_parked(c);
+}
+
+void pv_cpus_hold(PvCpus *c)
+{
+    pv_assert_no_locks_held("pv_cpus_hold");
+    pthread_mutex_lock(&c->lock);
+    c->holds++;
+    update_request(c);
+    pthread_mutex_unlock(&c->lock);
+    kick_all(c);
+    wait_parked(c);
+}
+
+void pv_cpus_release(PvCpus *c)
+{
+    PvCpusWaiter *w = NULL;
+
+    pthread_mutex_lock(&c->lock);
+    c->holds--;
+    update_request(c);
+    if (atomic_load(&c->request) != REQ_PAUSE) {
+        w = take_waiters(c);
+    }
+    pthread_cond_broadcast(&c->cond);
+    pthread_mutex_unlock(&c->lock);
+    call_waiters(w, false);
+}
+
 void pv_cpus_resume(PvCpus *c)
 {
     PvCpusWaiter *w;
 
     pthread_mutex_lock(&c->lock);
-    if (atomic_load(&c->request) == REQ_PAUSE) {
-        atomic_store_explicit(&c->request, REQ_RUN, memory_order_release);
-    }
-    w = take_waiters(c);
+    c->user_paused = false;
+    update_request(c);
+    /* Pending stop callbacks learn they were overtaken, unless the board
+     * still holds the harts (then they park anyway and will be called). */
+    w = atomic_load(&c->request) != REQ_PAUSE ? take_waiters(c) : NULL;
     pthread_cond_broadcast(&c->cond);
     pthread_mutex_unlock(&c->lock);
     call_waiters(w, false);
@@ -205,7 +252,16 @@ bool pv_cpus_paused(PvCpus *c)
 {
     bool paused;
     pthread_mutex_lock(&c->lock);
-    paused = atomic_load(&c->request) == REQ_PAUSE && c->parked == c->n;
+    paused = c->user_paused && c->parked == c->n;
+    pthread_mutex_unlock(&c->lock);
+    return paused;
+}
+
+bool pv_cpus_user_paused(PvCpus *c)
+{
+    bool paused;
+    pthread_mutex_lock(&c->lock);
+    paused = c->user_paused;
     pthread_mutex_unlock(&c->lock);
     return paused;
 }
@@ -215,7 +271,8 @@ void pv_cpus_exit(PvCpus *c)
     PvCpusWaiter *w;
 
     pthread_mutex_lock(&c->lock);
-    atomic_store_explicit(&c->request, REQ_EXIT, memory_order_release);
+    c->exiting = true;
+    update_request(c);
     w = take_waiters(c);
     pthread_cond_broadcast(&c->cond);
     pthread_mutex_unlock(&c->lock);

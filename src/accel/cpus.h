@@ -31,7 +31,11 @@ typedef struct PvCpus {
      * plain pthread mutex because vCPUs sleep on its condition. */
     pthread_mutex_t lock;
     pthread_cond_t cond;
-    atomic_int request;         /* run / pause / exit; written under lock */
+    atomic_int request;         /* run / pause / exit: derived from the
+                                   two below; written under lock */
+    bool user_paused;           /* pv_cpus_pause/resume (QMP stop/cont) */
+    unsigned holds;             /* pv_cpus_hold/release (the board's reset) */
+    bool exiting;
     unsigned parked;            /* under lock */
     PvCpusWaiter *waiters;      /* pause callbacks not yet called; under lock */
 } PvCpus;
@@ -49,9 +53,20 @@ void pv_cpus_pause(PvCpus *c, PvCpusPausedFunc *done, void *opaque);
 /* [not the I/O thread, not a vCPU; no pv lock held] Pause and wait until
  * every hart is parked. */
 void pv_cpus_pause_wait(PvCpus *c);
-/* [any thread] Let parked harts run again. */
+/* [any thread] Let parked harts run again (unless the board holds them). */
 void pv_cpus_resume(PvCpus *c);
+/*
+ * [the main thread; no pv lock held] Park every hart for the board's own
+ * work (a reset) and wait until they are; pv_cpus_resume() cannot undo a
+ * hold, only pv_cpus_release() does, so a QMP cont during a reset cannot
+ * run a hart being reset.  The user's paused state is kept across.
+ */
+void pv_cpus_hold(PvCpus *c);
+void pv_cpus_release(PvCpus *c);
 bool pv_cpus_paused(PvCpus *c);
+/* [any thread] Whether a pause was asked for and not resumed (parked or
+ * not yet): what QMP's query-status reports. */
+bool pv_cpus_user_paused(PvCpus *c);
 /* [not a vCPU] Make every hart leave and join the threads. */
 void pv_cpus_exit(PvCpus *c);
 void pv_cpus_destroy(PvCpus *c);

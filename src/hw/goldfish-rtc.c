@@ -37,8 +37,6 @@ struct PvGoldfishRtc {
     PvIrq irq;
     PvTimer *timer;
     _Atomic uint64_t offset;        /* guest time - host realtime, mod 2^64 */
-    _Atomic uint32_t time_high;     /* latched by TIME_LOW reads, for threads
-                                       that have no latch of their own */
     _Atomic uint64_t alarm_next;
     _Atomic unsigned flags;
 };
@@ -143,14 +141,19 @@ static void write_time_half(PvGoldfishRtc *r, unsigned shift, uint64_t val)
 /*
  * The TIME_LOW -> TIME_HIGH latch, per accessing thread (each hart is one):
  * two harts reading the clock at once each get their own consistent pair,
- * and the hot read path writes no line that other harts share.  The
- * device-wide copy serves a TIME_HIGH read from a thread that never read
- * TIME_LOW of this device.
+ * and the hot read path writes no line that other harts share.  A TIME_HIGH
+ * read without a recent TIME_LOW on the same thread gets the current high
+ * word.
  */
 static __thread struct {
     const PvGoldfishRtc *rtc;
-    uint32_t high;
+    uint64_t value;     /* the whole time latched by TIME_LOW */
+    int64_t host_ns;    /* when, on the host's monotonic clock */
 } thread_latch;
+
+/* A latch older than this is not the pair being read (the guest task moved
+ * to another hart between its two reads): use the current time instead. */
+#define LATCH_FRESH_NS 100000000ull
 
 static PvAccessStatus rtc_read(void *opaque, hwaddr off, unsigned size, uint64_t *val)
 {
@@ -161,14 +164,17 @@ static PvAccessStatus rtc_read(void *opaque, hwaddr off, unsigned size, uint64_t
     case RTC_TIME_LOW:
         v = rtc_now(r);
         thread_latch.rtc = r;
-        thread_latch.high = (uint32_t)(v >> 32);
-        if (atomic_load_explicit(&r->time_high, memory_order_relaxed) != (uint32_t)(v >> 32)) {
-            atomic_store_explicit(&r->time_high, (uint32_t)(v >> 32), memory_order_relaxed);
-        }
+        thread_latch.value = v;
+        thread_latch.host_ns = pv_clock_fast_ns();
         *val = (uint32_t)v;
         break;
     case RTC_TIME_HIGH:
-        *val = thread_latch.rtc == r ? thread_latch.high : atomic_load(&r->time_high);
+        if (thread_latch.rtc == r &&
+            (uint64_t)(pv_clock_fast_ns() - thread_latch.host_ns) < LATCH_FRESH_NS) {
+            *val = (uint32_t)(thread_latch.value >> 32);
+        } else {
+            *val = (uint32_t)(rtc_now(r) >> 32);
+        }
         break;
     case RTC_ALARM_LOW:
         *val = (uint32_t)atomic_load(&r->alarm_next);
@@ -272,7 +278,6 @@ PvGoldfishRtc *pv_goldfish_rtc_new(PvVm *vm, PvEventLoop *loop, const PvIrq *irq
     }
     r->irq = *irq;
     atomic_init(&r->offset, 0);
-    atomic_init(&r->time_high, 0);
     atomic_init(&r->alarm_next, 0);
     atomic_init(&r->flags, 0);
     pv_device_init(&r->dev, &rtc_class, vm, "rtc");

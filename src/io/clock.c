@@ -103,6 +103,9 @@ int64_t pv_clock_fast_ns(void)
     }
 #if defined(__x86_64__)
     if (fast_tsc) {
+        /* Ordered like the vDSO's rdtsc: a read that passed an earlier
+         * load (another hart's mtime) must not see an older count. */
+        _mm_lfence();
         __extension__ unsigned __int128 t = (unsigned __int128)(__rdtsc() - tsc_origin);
         return (int64_t)((t * ns_per_tick_q32) >> 32);
     }

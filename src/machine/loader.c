@@ -132,7 +132,9 @@ int pv_load_image(const char *path, const PvGuestRam *ram, uint64_t raw_addr, Pv
                   char *err, size_t len)
 {
     size_t size = 0;
-    uint8_t *buf = read_file(path, ram->size, &size, err, len);
+    /* A kernel with debug info may be larger than RAM; only what is loaded
+     * must fit.  4 GiB bounds what we read into memory. */
+    uint8_t *buf = read_file(path, UINT64_C(4) << 30, &size, err, len);
     int ret;
 
     if (!buf) {
@@ -143,7 +145,7 @@ int pv_load_image(const char *path, const PvGuestRam *ram, uint64_t raw_addr, Pv
         ret = load_elf(buf, size, ram, out, err, len);
     } else if (size == 0) {
         ret = fail(err, len, "empty file");
-    } else if (!in_ram(ram, raw_addr, size)) {
+    } else if (size > ram->size || !in_ram(ram, raw_addr, size)) {
         ret = fail(err, len, "%zu bytes at 0x%" PRIx64 " do not fit in RAM", size, raw_addr);
     } else {
         memcpy(ram->host + (raw_addr - ram->base), buf, size);

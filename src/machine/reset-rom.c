@@ -42,11 +42,11 @@ void reset_rom_fill(uint8_t *rom, uint64_t entry, uint64_t fdt_addr, uint64_t ne
     put64(rom + 24, entry);
     put64(rom + 32, fdt_addr);
     /* OpenSBI's fw_dynamic_info (version 2): magic "OSBI", version, next
-     * stage address, next mode (S), options, boot hart (any). */
+     * stage address, next mode (S), options, boot hart. */
     put64(rom + 40, 0x4942534f);
     put64(rom + 48, 2);
     put64(rom + 56, next_addr);
     put64(rom + 64, 1);
     put64(rom + 72, 0);
-    put64(rom + 80, UINT64_MAX);
+    put64(rom + 80, 0);         /* boot hart, as QEMU fills it */
 }

@@ -21,18 +21,14 @@
 #include "virt-hotplug.h"
 #include "virt-map.h"
 
-/* What the main thread is asked to do (Virt.request). */
+/* What the main thread is asked to do: bits of Virt.request, so that no
+ * request overwrites another; exits win over resets. */
 enum {
-    VIRT_REQ_NONE,
-    VIRT_REQ_GUEST_POWEROFF,    /* sifive_test 0x5555: exit 0 */
-    VIRT_REQ_GUEST_EXIT,        /* sifive_test 0x3333: exit with exit_code */
-    VIRT_REQ_GUEST_RESET,       /* sifive_test 0x7777 */
-    VIRT_REQ_HOST_QUIT,         /* QMP quit: exit 0 */
-    VIRT_REQ_HOST_RESET,        /* QMP system_reset */
+    VIRT_REQ_EXIT = 1 << 0,         /* guest poweroff or exit, QMP quit */
+    VIRT_REQ_GUEST_RESET = 1 << 1,  /* sifive_test 0x7777 */
+    VIRT_REQ_HOST_RESET = 1 << 2,   /* QMP system_reset */
 };
 
-/* query-status's "status". */
-enum { VIRT_RUNNING, VIRT_PAUSED, VIRT_PRELAUNCH };
 
 typedef struct Virt {
     PvVm vm;
@@ -55,13 +51,19 @@ typedef struct Virt {
     /* Set by devices (vCPU threads) and QMP commands (I/O thread); the
      * main thread acts on it and clears it. */
     atomic_int request;
-    atomic_int exit_code;
+    atomic_int exit_code;       /* -1 until the first exit request sets it */
     PvEventNotifier wakeup;     /* main waits on it */
-    atomic_int status;          /* VIRT_RUNNING, ...; for query-status */
+    /* -S and no cont yet: query-status says "prelaunch".  Otherwise the
+     * run control's own state says "running" or "paused", so the two can
+     * never disagree. */
+    atomic_bool prelaunch;
 } Virt;
 
 /* Any thread, never waits: ask the main thread to act. */
 void virt_request(Virt *m, int req);
+/* Any thread: ask to exit with @status; the first exit request's status
+ * sticks (as QEMU, whose first sifive_test write ends the process). */
+void virt_request_exit(Virt *m, int status);
 
 /* Register the machine's QMP commands.  Returns 0 or -errno. */
 int virt_qmp_register(Virt *m);

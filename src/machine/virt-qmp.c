@@ -10,6 +10,7 @@
  */
 #include <inttypes.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "parvm/lock.h"
 #include "virt-internal.h"
@@ -32,13 +33,13 @@ void virt_qmp_reset_event(Virt *m, bool guest, const char *reason)
 static void qmp_query_status(PvQmpReply *reply, json_t *args, void *opaque)
 {
     Virt *m = opaque;
-    static const char *const names[] = {
-        [VIRT_RUNNING] = "running", [VIRT_PAUSED] = "paused", [VIRT_PRELAUNCH] = "prelaunch",
-    };
-    int st = atomic_load(&m->status);
     (void)args;
-    pv_qmp_reply_return(reply, json_pack("{s:b, s:b, s:s}", "running", st == VIRT_RUNNING,
-                                         "singlestep", 0, "status", names[st]));
+    const char *status = atomic_load(&m->prelaunch)        ? "prelaunch"
+                         : pv_cpus_user_paused(&m->cpus)   ? "paused"
+                                                            : "running";
+    pv_qmp_reply_return(reply, json_pack("{s:b, s:b, s:s}", "running",
+                                         !strcmp(status, "running"), "singlestep", 0,
+                                         "status", status));
 }
 
 typedef struct StopOp {
@@ -51,10 +52,7 @@ static void stop_done(void *opaque, bool paused)
 {
     StopOp *op = opaque;
     if (paused) {
-        int was = atomic_exchange(&op->m->status, VIRT_PAUSED);
-        if (was == VIRT_RUNNING) {
-            pv_qmp_event(op->m->qmp, "STOP", NULL);
-        }
+        pv_qmp_event(op->m->qmp, "STOP", NULL);
     }
     /* QEMU answers stop with {} even if a cont overtook it. */
     pv_qmp_reply_return(op->reply, NULL);
@@ -64,8 +62,13 @@ static void stop_done(void *opaque, bool paused)
 static void qmp_stop(PvQmpReply *reply, json_t *args, void *opaque)
 {
     Virt *m = opaque;
-    StopOp *op = malloc(sizeof(*op));
     (void)args;
+    if (atomic_load(&m->prelaunch) || pv_cpus_user_paused(&m->cpus)) {
+        /* As QEMU: nothing to stop (prelaunch stays prelaunch), no STOP. */
+        pv_qmp_reply_return(reply, NULL);
+        return;
+    }
+    StopOp *op = malloc(sizeof(*op));
     if (!op) {
         pv_qmp_reply_error(reply, PV_QMP_ERROR_GENERIC, "out of memory");
         return;
@@ -78,9 +81,9 @@ static void qmp_cont(PvQmpReply *reply, json_t *args, void *opaque)
 {
     Virt *m = opaque;
     (void)args;
-    int was = atomic_exchange(&m->status, VIRT_RUNNING);
+    bool was_stopped = atomic_exchange(&m->prelaunch, false) || pv_cpus_user_paused(&m->cpus);
     pv_cpus_resume(&m->cpus);
-    if (was != VIRT_RUNNING) {
+    if (was_stopped) {
         pv_qmp_event(m->qmp, "RESUME", NULL);
     }
     pv_qmp_reply_return(reply, NULL);
@@ -101,7 +104,7 @@ static void qmp_quit(PvQmpReply *reply, json_t *args, void *opaque)
     (void)args;
     pv_qmp_reply_return(reply, NULL);
     virt_qmp_shutdown_event(m, false, "host-qmp-quit");
-    virt_request(m, VIRT_REQ_HOST_QUIT);
+    virt_request_exit(m, 0);
 }
 
 static void qmp_query_cpus_fast(PvQmpReply *reply, json_t *args, void *opaque)
@@ -112,11 +115,10 @@ static void qmp_query_cpus_fast(PvQmpReply *reply, json_t *args, void *opaque)
     for (unsigned h = 0; h < m->nharts; h++) {
         char path[64];
         snprintf(path, sizeof(path), "/machine/soc0/harts[%u]", h);
-        json_array_append_new(list, json_pack("{s:i, s:s, s:i, s:s, s:{s:i, s:i, s:i}}",
+        json_array_append_new(list, json_pack("{s:i, s:s, s:i, s:s, s:{s:i}}",
                                               "cpu-index", (int)h, "qom-path", path,
                                               "thread-id", (int)atomic_load(&m->vcpus[h].tid),
-                                              "target", "riscv64", "props", "core-id", (int)h,
-                                              "thread-id", 0, "socket-id", 0));
+                                              "target", "riscv64", "props", "core-id", (int)h));
     }
     pv_qmp_reply_return(reply, list);
 }

@@ -61,8 +61,15 @@ static uint64_t board_time(void *opaque)
 
 void virt_request(Virt *m, int req)
 {
-    atomic_store(&m->request, req);
+    atomic_fetch_or(&m->request, req);
     pv_event_notifier_set(&m->wakeup);
+}
+
+void virt_request_exit(Virt *m, int status)
+{
+    int none = -1;
+    atomic_compare_exchange_strong(&m->exit_code, &none, status);
+    virt_request(m, VIRT_REQ_EXIT);
 }
 
 /* On a vCPU thread, inside a lockless dispatch: never blocks. */
@@ -72,12 +79,11 @@ static void test_request(void *opaque, PvTestRequest req, int code)
     switch (req) {
     case PV_TEST_POWEROFF:
         virt_qmp_shutdown_event(m, true, "guest-shutdown");
-        virt_request(m, VIRT_REQ_GUEST_POWEROFF);
+        virt_request_exit(m, 0);
         break;
     case PV_TEST_EXIT:
-        atomic_store(&m->exit_code, code);
         virt_qmp_shutdown_event(m, true, "guest-shutdown");
-        virt_request(m, VIRT_REQ_GUEST_EXIT);
+        virt_request_exit(m, code);
         break;
     case PV_TEST_RESET:
         virt_request(m, VIRT_REQ_GUEST_RESET);
@@ -192,7 +198,9 @@ static int load_images(Virt *m, const PvOptions *o, const void *fdt, size_t fdt_
         board_error("-bios none without -kernel: nothing to run");
         return -1;
     }
-    entry = have_fw ? fw.entry : kernel.entry;
+    /* As QEMU: the reset vector jumps to the start of RAM whatever the ELF
+     * entry says; the kernel's entry goes to firmware in fw_dynamic_info. */
+    entry = VIRT_DRAM_BASE;
 
     uint64_t fdt_addr = fdt_address(VIRT_DRAM_BASE, o->ram_size, fdt_size);
     if (fdt_size > o->ram_size || fdt_addr < VIRT_DRAM_BASE) {
@@ -220,7 +228,7 @@ static int wait_for_request(Virt *m)
     int req;
     for (;;) {
         virt_hotplug_run_pending(m);
-        if ((req = atomic_load(&m->request))) {
+        if ((req = atomic_exchange(&m->request, 0))) {
             return req;
         }
         struct pollfd p = { .fd = m->wakeup.fd, .events = POLLIN };
@@ -228,7 +236,7 @@ static int wait_for_request(Virt *m)
         int r = poll(&p, 1, -1);
         pv_rcu_online();
         if (r < 0 && errno != EINTR) {
-            return VIRT_REQ_HOST_QUIT;
+            return VIRT_REQ_EXIT;
         }
         pv_event_notifier_test_and_clear(&m->wakeup);
     }
@@ -253,20 +261,21 @@ static int start_monitor(Virt *m, const PvOptions *o)
     return 0;
 }
 
+/*
+ * Teardown, in the order that keeps every callback's target alive: the
+ * harts stop (their structures stay: device timers still raise their
+ * interrupt lines); the monitor goes (no command can reach the run
+ * control any more; quit's answer and SHUTDOWN are flushed); hot-plug
+ * slots empty; the I/O thread stops (no timer fires any more); then the
+ * devices, and only then the harts they interrupted.
+ */
 static void destroy(Virt *m)
 {
     if (m->cpus_ready) {
         pv_cpus_exit(&m->cpus);
-        pv_cpus_destroy(&m->cpus);
     }
-    virt_hotplug_destroy(m);
-    /* Before the I/O thread stops: flushes quit's answer and SHUTDOWN. */
     pv_qmp_free(m->qmp);
-    for (unsigned h = 0; m->vcpus && h < m->nharts; h++) {
-        if (m->vcpus[h].hart) {
-            pv_vcpu_destroy(&m->vcpus[h]);
-        }
-    }
+    virt_hotplug_destroy(m);
     if (m->loop) {
         pv_event_loop_stop(m->loop);
     }
@@ -290,6 +299,14 @@ static void destroy(Virt *m)
     }
     if (m->clint) {
         pv_clint_destroy(m->clint);
+    }
+    for (unsigned h = 0; m->vcpus && h < m->nharts; h++) {
+        if (m->vcpus[h].hart) {
+            pv_vcpu_destroy(&m->vcpus[h]);
+        }
+    }
+    if (m->cpus_ready) {
+        pv_cpus_destroy(&m->cpus);
     }
     memory_region_transaction_begin(&m->vm);
     if (m->rom.container) {
@@ -350,6 +367,7 @@ int virt_machine_run(const PvOptions *o)
         return 1;
     }
     m->nharts = o->smp;
+    atomic_init(&m->exit_code, -1);
     pv_vm_init(&m->vm);
     pv_vm_set_all_global(&m->vm, o->all_global);
     m->wakeup.fd = -1;
@@ -386,6 +404,14 @@ int virt_machine_run(const PvOptions *o)
         board_error("cannot start the I/O thread");
         goto out;
     }
+    for (unsigned i = 0; i < o->nqmp; i++) {
+        if (!strcmp(o->qmp[i], "stdio")) {
+            /* As QEMU: the console (UART) already uses stdio. */
+            board_error("-qmp stdio: cannot use stdio by multiple character devices "
+                        "(the console is on stdio)");
+            goto out;
+        }
+    }
     if (o->nqmp && start_monitor(m, o) < 0) {
         goto out;
     }
@@ -393,42 +419,35 @@ int virt_machine_run(const PvOptions *o)
         board_error("cannot create the hot-plug controller");
         goto out;
     }
-    /* QMP on stdio owns fd 0; the console reads it otherwise. */
-    bool qmp_stdio = false;
-    for (unsigned i = 0; i < o->nqmp; i++) {
-        qmp_stdio |= !strcmp(o->qmp[i], "stdio");
-    }
-    if (!qmp_stdio) {
-        pv_uart_attach_input(m->uart, m->loop, STDIN_FILENO);
-    }
+    pv_uart_attach_input(m->uart, m->loop, STDIN_FILENO);
 
-    atomic_store(&m->status, o->start_paused ? VIRT_PRELAUNCH : VIRT_RUNNING);
+    atomic_store(&m->prelaunch, o->start_paused);
     if (pv_cpus_start(&m->cpus, o->start_paused) != 0) {
         board_error("cannot start the vCPU threads");
         goto out;
     }
     for (;;) {
         int req = wait_for_request(m);
-        if (req != VIRT_REQ_GUEST_RESET && req != VIRT_REQ_HOST_RESET) {
-            ret = req == VIRT_REQ_GUEST_EXIT ? atomic_load(&m->exit_code) : 0;
+        if (req & VIRT_REQ_EXIT) {
+            ret = atomic_load(&m->exit_code);
             break;
         }
-        /* Reset: every hart parked (no lock held), then back to the reset
-         * vector with the images reloaded; a paused machine stays paused. */
-        int status = atomic_load(&m->status);
-        pv_cpus_pause_wait(&m->cpus);
-        atomic_store(&m->request, VIRT_REQ_NONE);
+        /* Reset: every hart held parked (no lock held; a QMP cont cannot
+         * release a hold), back to the reset vector with the images
+         * reloaded; a machine paused by stop stays paused. */
+        pv_cpus_hold(&m->cpus);
         for (unsigned h = 0; h < m->nharts; h++) {
             riscv_hart_reset(m->vcpus[h].hart);
         }
-        if (load_images(m, o, fdt, fdt_size) < 0) {
+        pv_rcu_offline();       /* reading files */
+        int r = load_images(m, o, fdt, fdt_size);
+        pv_rcu_online();
+        if (r < 0) {
             goto out;
         }
-        virt_qmp_reset_event(m, req == VIRT_REQ_GUEST_RESET,
-                             req == VIRT_REQ_GUEST_RESET ? "guest-reset" : "host-qmp-system-reset");
-        if (status == VIRT_RUNNING) {
-            pv_cpus_resume(&m->cpus);
-        }
+        bool guest = (req & VIRT_REQ_GUEST_RESET) != 0;
+        virt_qmp_reset_event(m, guest, guest ? "guest-reset" : "host-qmp-system-reset");
+        pv_cpus_release(&m->cpus);
     }
 out:
     destroy(m);

@@ -56,6 +56,9 @@ expect "not a RISC-V ELF" -- -bios none -kernel "$tmp/x86.elf"
 expect "outside RAM" -- -bios none -kernel "$tmp/outside.elf"
 expect "do not fit" -- -bios none -m 128M -kernel "$tmp/huge.bin"
 expect "nothing to run" -- -bios none
+expect "stdio" -- -bios none -kernel "$good" -qmp stdio
+expect "-qmp" -- -bios none -kernel "$good" -qmp tcp:1234
+expect "hotplug-timeout" -- -machine virt,hotplug-timeout=0
 if [ "$(id -u)" -ne 0 ]; then
   expect "cannot open" -- -bios none -kernel "$tmp/unreadable.elf"
 fi
