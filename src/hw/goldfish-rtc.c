@@ -148,7 +148,7 @@ static void write_time_half(PvGoldfishRtc *r, unsigned shift, uint64_t val)
 static __thread struct {
     const PvGoldfishRtc *rtc;
     uint64_t value;     /* the whole time latched by TIME_LOW */
-    int64_t host_ns;    /* when, on the host's monotonic clock */
+    uint64_t host_ns;   /* when, in host realtime (the read's own clock) */
 } thread_latch;
 
 /* A latch older than this is not the pair being read (the guest task moved
@@ -162,18 +162,18 @@ static PvAccessStatus rtc_read(void *opaque, hwaddr off, unsigned size, uint64_t
 
     switch (off) {
     case RTC_TIME_LOW:
-        v = rtc_now(r);
+        thread_latch.host_ns = host_realtime_ns();
+        v = thread_latch.host_ns + atomic_load_explicit(&r->offset, memory_order_relaxed);
         thread_latch.rtc = r;
         thread_latch.value = v;
-        thread_latch.host_ns = pv_clock_fast_ns();
         *val = (uint32_t)v;
         break;
     case RTC_TIME_HIGH:
-        if (thread_latch.rtc == r &&
-            (uint64_t)(pv_clock_fast_ns() - thread_latch.host_ns) < LATCH_FRESH_NS) {
+        v = host_realtime_ns();
+        if (thread_latch.rtc == r && v - thread_latch.host_ns < LATCH_FRESH_NS) {
             *val = (uint32_t)(thread_latch.value >> 32);
         } else {
-            *val = (uint32_t)(rtc_now(r) >> 32);
+            *val = (uint32_t)((v + atomic_load_explicit(&r->offset, memory_order_relaxed)) >> 32);
         }
         break;
     case RTC_ALARM_LOW:

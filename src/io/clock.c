@@ -103,9 +103,11 @@ int64_t pv_clock_fast_ns(void)
     }
 #if defined(__x86_64__)
     if (fast_tsc) {
-        /* Ordered like the vDSO's rdtsc: a read that passed an earlier
-         * load (another hart's mtime) must not see an older count. */
-        _mm_lfence();
+        /* Not ordered against earlier loads (no lfence: it costs a third
+         * of an mtime read).  One thread's reads never go back; across
+         * harts a read may run a few ns early, less than one 100 ns tick,
+         * within the skew the privileged spec lets a platform have between
+         * its harts' time CSRs. */
         __extension__ unsigned __int128 t = (unsigned __int128)(__rdtsc() - tsc_origin);
         return (int64_t)((t * ns_per_tick_q32) >> 32);
     }
