@@ -53,6 +53,7 @@ typedef struct Virt {
     atomic_int request;
     atomic_int exit_code;       /* -1 until the first exit request sets it */
     PvEventNotifier wakeup;     /* main waits on it */
+    int signal_fd;              /* SIGINT/SIGTERM/SIGHUP, or -1 */
     /* -S and no cont yet: query-status says "prelaunch".  Otherwise the
      * run control's own state says "running" or "paused", so the two can
      * never disagree. */

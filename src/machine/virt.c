@@ -9,6 +9,8 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <signal.h>
+#include <sys/signalfd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -231,12 +233,21 @@ static int wait_for_request(Virt *m)
         if ((req = atomic_exchange(&m->request, 0))) {
             return req;
         }
-        struct pollfd p = { .fd = m->wakeup.fd, .events = POLLIN };
+        struct pollfd p[2] = {
+            { .fd = m->wakeup.fd, .events = POLLIN },
+            { .fd = m->signal_fd, .events = POLLIN },
+        };
         pv_rcu_offline();
-        int r = poll(&p, 1, -1);
+        int r = poll(p, m->signal_fd >= 0 ? 2 : 1, -1);
         pv_rcu_online();
         if (r < 0 && errno != EINTR) {
             return VIRT_REQ_EXIT;
+        }
+        struct signalfd_siginfo si;
+        if (m->signal_fd >= 0 && (p[1].revents & POLLIN) &&
+            read(m->signal_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+            virt_qmp_shutdown_event(m, false, "host-signal");
+            virt_request_exit(m, 0);
         }
         pv_event_notifier_test_and_clear(&m->wakeup);
     }
@@ -328,6 +339,9 @@ static void destroy(Virt *m)
     memory_region_destroy(&m->rom);
     memory_region_destroy(&m->root);
     pv_event_notifier_cleanup(&m->wakeup);
+    if (m->signal_fd >= 0) {
+        close(m->signal_fd);
+    }
     free(m->mtip);
     free(m->msip);
     free(m->plic_out);
@@ -368,6 +382,14 @@ int virt_machine_run(const PvOptions *o)
     }
     m->nharts = o->smp;
     atomic_init(&m->exit_code, -1);
+    /* The stop signals, if main() blocked them for us to take. */
+    sigset_t blocked, stop;
+    pthread_sigmask(SIG_BLOCK, NULL, &blocked);
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGHUP);
+    m->signal_fd = sigismember(&blocked, SIGTERM) ? signalfd(-1, &stop, SFD_CLOEXEC) : -1;
     pv_vm_init(&m->vm);
     pv_vm_set_all_global(&m->vm, o->all_global);
     m->wakeup.fd = -1;

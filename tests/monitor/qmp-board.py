@@ -63,4 +63,21 @@ with tempfile.TemporaryDirectory() as d:
         t.ok(rc == 0, "parvm exits 0 after quit (got %s)" % rc)
     finally:
         vm.close()
+
+    # SIGTERM ends the machine cleanly, as QEMU: SHUTDOWN host-signal, exit 0.
+    sock2 = os.path.join(d, "qmp2.sock")
+    vm = Vm([parvm, "-machine", "virt", "-smp", "2", "-m", "128M", "-bios", "none",
+             "-kernel", elf, "-nographic"], sock2)
+    try:
+        c = Client(sock2)
+        c.recv()
+        c.cmd("qmp_capabilities")
+        t.ok(vm.until("hart 1 up"), "running")
+        vm.p.terminate()
+        e = c.event("SHUTDOWN")
+        t.ok(e["data"] == {"guest": False, "reason": "host-signal"}, "SIGTERM: %s" % e)
+        rc = vm.p.wait(timeout=20)
+        t.ok(rc == 0, "parvm exits 0 after SIGTERM (got %s)" % rc)
+    finally:
+        vm.close()
 t.done()
