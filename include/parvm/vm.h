@@ -53,7 +53,12 @@ void pv_vm_destroy(PvVm *vm);
  * started in.
  */
 void pv_vm_set_all_global(PvVm *vm, bool on);
-bool pv_vm_all_global(const PvVm *vm);
+
+/* Read on every MMIO access: inline. */
+static inline bool pv_vm_all_global(const PvVm *vm)
+{
+    return atomic_load_explicit(&vm->all_global, memory_order_relaxed);
+}
 
 /* Log a guest mistake (printf format) and count it.  Never fatal. */
 void pv_guest_error(PvVm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -29,11 +29,6 @@ void pv_vm_set_all_global(PvVm *vm, bool on)
     atomic_store_explicit(&vm->all_global, on, memory_order_relaxed);
 }
 
-bool pv_vm_all_global(const PvVm *vm)
-{
-    return atomic_load_explicit(&vm->all_global, memory_order_relaxed);
-}
-
 void pv_guest_error(PvVm *vm, const char *fmt, ...)
 {
     uint64_t n = atomic_fetch_add_explicit(&vm->guest_errors, 1, memory_order_relaxed);

@@ -124,3 +124,19 @@ void s_trap(uint64_t *regs)
     }
     csr_write(sepc, strap.epc + insn_len(strap.epc));
 }
+
+uint64_t load_at(uint64_t va)
+{
+    return *(volatile uint64_t *)va;
+}
+
+uint64_t store_at(uint64_t va)
+{
+    *(volatile uint64_t *)va = STORE_AT_VALUE;
+    return 0;
+}
+
+uint64_t call_at(uint64_t va)
+{
+    return ((uint64_t(*)(void))va)();
+}

@@ -101,6 +101,32 @@ uint64_t run_in_mode(unsigned mode, uint64_t (*fn)(uint64_t), uint64_t arg);
 extern char s_trap_entry[];
 extern char _end[];
 
+/* Expect @expr to take exactly one M-mode trap, with this cause and tval. */
+#define EXPECT_FAULT(expr, want_cause, want_tval)                            \
+    do {                                                                     \
+        uint64_t c0_ = mtrap.count;                                          \
+        (void)(expr);                                                        \
+        CHECK_EQ(mtrap.count, c0_ + 1);                                      \
+        CHECK_EQ(mtrap.cause, want_cause);                                   \
+        CHECK_EQ(mtrap.tval, want_tval);                                     \
+    } while (0)
+
+/* Expect @expr to take no M-mode trap; yields its value. */
+#define EXPECT_NO_FAULT(expr)                                                \
+    ({                                                                       \
+        uint64_t c0_ = mtrap.count;                                          \
+        uint64_t r_ = (expr);                                                \
+        CHECK_EQ(mtrap.count, c0_);                                          \
+        r_;                                                                  \
+    })
+
+/* Accesses to run with run_in_mode(): a 64-bit load, a 64-bit store of
+ * STORE_AT_VALUE, and a call of the code at @va. */
+#define STORE_AT_VALUE 0x5a5a5a5aul
+uint64_t load_at(uint64_t va);
+uint64_t store_at(uint64_t va);
+uint64_t call_at(uint64_t va);
+
 int main(int hartid);
 
 #endif

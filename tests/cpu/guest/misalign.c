@@ -27,22 +27,6 @@ static uint64_t l1[512] __attribute__((aligned(4096)));
 static uint64_t l0[512] __attribute__((aligned(4096)));
 static uint8_t pages[6][4096] __attribute__((aligned(4096)));
 
-#define EXPECT_FAULT(expr, want_cause, want_tval)                            \
-    do {                                                                     \
-        uint64_t c0_ = mtrap.count;                                          \
-        (void)(expr);                                                        \
-        CHECK_EQ(mtrap.count, c0_ + 1);                                      \
-        CHECK_EQ(mtrap.cause, want_cause);                                   \
-        CHECK_EQ(mtrap.tval, want_tval);                                     \
-    } while (0)
-
-#define EXPECT_NO_FAULT(expr)                                                \
-    ({                                                                       \
-        uint64_t c0_ = mtrap.count;                                          \
-        uint64_t r_ = (expr);                                                \
-        CHECK_EQ(mtrap.count, c0_);                                          \
-        r_;                                                                  \
-    })
 
 /* A misaligned AMO: cause 6, or 4 as QEMU 7.2 gives with one hart. */
 #define EXPECT_AMO_FAULT(expr, want_tval)                                    \

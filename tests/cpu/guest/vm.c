@@ -24,22 +24,6 @@ static uint64_t l1[512] __attribute__((aligned(4096)));
 static uint64_t l0[512] __attribute__((aligned(4096)));
 static uint8_t pages[8][4096] __attribute__((aligned(4096)));
 
-static uint64_t s_load(uint64_t va)
-{
-    return *(volatile uint64_t *)va;
-}
-
-static uint64_t s_store(uint64_t va)
-{
-    *(volatile uint64_t *)va = 0x5a5a5a5a;
-    return 0;
-}
-
-static uint64_t s_call(uint64_t va)
-{
-    return ((uint64_t(*)(void))va)();
-}
-
 static bool jump_fault_hook(uint64_t cause, uint64_t *regs)
 {
     if (cause == 12 || cause == 1) {
@@ -49,22 +33,6 @@ static bool jump_fault_hook(uint64_t cause, uint64_t *regs)
     return false;
 }
 
-#define EXPECT_FAULT(expr, want_cause, want_tval)                            \
-    do {                                                                     \
-        uint64_t c0_ = mtrap.count;                                          \
-        (void)(expr);                                                        \
-        CHECK_EQ(mtrap.count, c0_ + 1);                                      \
-        CHECK_EQ(mtrap.cause, want_cause);                                   \
-        CHECK_EQ(mtrap.tval, want_tval);                                     \
-    } while (0)
-
-#define EXPECT_NO_FAULT(expr)                                                \
-    ({                                                                       \
-        uint64_t c0_ = mtrap.count;                                          \
-        uint64_t r_ = (expr);                                                \
-        CHECK_EQ(mtrap.count, c0_);                                          \
-        r_;                                                                  \
-    })
 
 static uint64_t mprv_load(unsigned mpp, uint64_t va)
 {
@@ -132,92 +100,92 @@ int main(int hartid)
     set_satp((8ul << 60) | ((uint64_t)root >> 12));
 
     /* basic translation and aliasing */
-    CHECK_EQ(EXPECT_NO_FAULT(run_in_mode(PRV_S, s_load, VA(0) + 8)), 8);
-    CHECK_EQ(EXPECT_NO_FAULT(run_in_mode(PRV_S, s_load, VA(1) + 16)), 16);
-    EXPECT_NO_FAULT(run_in_mode(PRV_S, s_store, VA(0) + 24));
-    CHECK_EQ(EXPECT_NO_FAULT(run_in_mode(PRV_S, s_load, VA(1) + 24)),
-             0x5a5a5a5a);
-    CHECK_EQ(*(uint64_t *)&pages[0][24], 0x5a5a5a5a);
+    CHECK_EQ(EXPECT_NO_FAULT(run_in_mode(PRV_S, load_at, VA(0) + 8)), 8);
+    CHECK_EQ(EXPECT_NO_FAULT(run_in_mode(PRV_S, load_at, VA(1) + 16)), 16);
+    EXPECT_NO_FAULT(run_in_mode(PRV_S, store_at, VA(0) + 24));
+    CHECK_EQ(EXPECT_NO_FAULT(run_in_mode(PRV_S, load_at, VA(1) + 24)),
+             STORE_AT_VALUE);
+    CHECK_EQ(*(uint64_t *)&pages[0][24], STORE_AT_VALUE);
     /* aligned superpage */
     *(volatile uint64_t *)(RAM_BASE + 0x201238) = 0xabcdef;
-    CHECK_EQ(EXPECT_NO_FAULT(run_in_mode(PRV_S, s_load,
+    CHECK_EQ(EXPECT_NO_FAULT(run_in_mode(PRV_S, load_at,
                                          TEST_VA + 0x400000 + 0x1238)),
              0xabcdef);
 
     /* page faults: cause and tval */
-    EXPECT_FAULT(run_in_mode(PRV_S, s_store, VA(1)), 15, VA(1));
-    EXPECT_FAULT(run_in_mode(PRV_S, s_load, VA(5) + 0x40), 13, VA(5) + 0x40);
-    EXPECT_FAULT(run_in_mode(PRV_S, s_store, VA(5)), 15, VA(5));
-    EXPECT_FAULT(run_in_mode(PRV_S, s_load, VA(6)), 13, VA(6));
-    EXPECT_FAULT(run_in_mode(PRV_S, s_load, VA(7)), 13, VA(7));
-    EXPECT_FAULT(run_in_mode(PRV_S, s_load, TEST_VA + 0x200000), 13,
+    EXPECT_FAULT(run_in_mode(PRV_S, store_at, VA(1)), 15, VA(1));
+    EXPECT_FAULT(run_in_mode(PRV_S, load_at, VA(5) + 0x40), 13, VA(5) + 0x40);
+    EXPECT_FAULT(run_in_mode(PRV_S, store_at, VA(5)), 15, VA(5));
+    EXPECT_FAULT(run_in_mode(PRV_S, load_at, VA(6)), 13, VA(6));
+    EXPECT_FAULT(run_in_mode(PRV_S, load_at, VA(7)), 13, VA(7));
+    EXPECT_FAULT(run_in_mode(PRV_S, load_at, TEST_VA + 0x200000), 13,
                  TEST_VA + 0x200000);
     /* bits 63:39 must copy bit 38 */
-    EXPECT_FAULT(run_in_mode(PRV_S, s_load, 0x4000000000ul), 13,
+    EXPECT_FAULT(run_in_mode(PRV_S, load_at, 0x4000000000ul), 13,
                  0x4000000000ul);
-    EXPECT_FAULT(run_in_mode(PRV_S, s_load, 0xffff000000000000ul), 13,
+    EXPECT_FAULT(run_in_mode(PRV_S, load_at, 0xffff000000000000ul), 13,
                  0xffff000000000000ul);
     m_trap_hook = jump_fault_hook;
-    EXPECT_FAULT(run_in_mode(PRV_S, s_call, VA(5)), 12, VA(5));
-    EXPECT_FAULT(run_in_mode(PRV_S, s_call, VA(0)), 12, VA(0)); /* no X */
+    EXPECT_FAULT(run_in_mode(PRV_S, call_at, VA(5)), 12, VA(5));
+    EXPECT_FAULT(run_in_mode(PRV_S, call_at, VA(0)), 12, VA(0)); /* no X */
     /* S may not execute a U page, even with SUM */
     csr_set(mstatus, MSTATUS_SUM);
-    EXPECT_FAULT(run_in_mode(PRV_S, s_call, VA(8)), 12, VA(8));
+    EXPECT_FAULT(run_in_mode(PRV_S, call_at, VA(8)), 12, VA(8));
     csr_clear(mstatus, MSTATUS_SUM);
     ram_user(true);
-    CHECK_EQ(EXPECT_NO_FAULT(run_in_mode(PRV_U, s_call, VA(8))), 7);
+    CHECK_EQ(EXPECT_NO_FAULT(run_in_mode(PRV_U, call_at, VA(8))), 7);
     ram_user(false);
     m_trap_hook = NULL;
 
     /* misaligned access crossing into an unmapped page */
     {
         uint64_t c0 = mtrap.count;
-        run_in_mode(PRV_S, s_load, VA(5) - 4);
+        run_in_mode(PRV_S, load_at, VA(5) - 4);
         CHECK_EQ(mtrap.count, c0 + 1);
         CHECK_EQ(mtrap.cause, 13);
     }
 
     /* U and S pages */
     ram_user(true);
-    CHECK_EQ(EXPECT_NO_FAULT(run_in_mode(PRV_U, s_load, VA(4) + 8)),
+    CHECK_EQ(EXPECT_NO_FAULT(run_in_mode(PRV_U, load_at, VA(4) + 8)),
              0x3008);
-    EXPECT_FAULT(run_in_mode(PRV_U, s_load, VA(0)), 13, VA(0));
-    EXPECT_FAULT(run_in_mode(PRV_U, s_store, VA(0)), 15, VA(0));
+    EXPECT_FAULT(run_in_mode(PRV_U, load_at, VA(0)), 13, VA(0));
+    EXPECT_FAULT(run_in_mode(PRV_U, store_at, VA(0)), 15, VA(0));
     ram_user(false);
-    EXPECT_FAULT(run_in_mode(PRV_S, s_load, VA(4)), 13, VA(4));
+    EXPECT_FAULT(run_in_mode(PRV_S, load_at, VA(4)), 13, VA(4));
     csr_set(mstatus, MSTATUS_SUM);
-    CHECK_EQ(EXPECT_NO_FAULT(run_in_mode(PRV_S, s_load, VA(4) + 16)),
+    CHECK_EQ(EXPECT_NO_FAULT(run_in_mode(PRV_S, load_at, VA(4) + 16)),
              0x3010);
     csr_clear(mstatus, MSTATUS_SUM);
-    EXPECT_FAULT(run_in_mode(PRV_S, s_load, VA(4)), 13, VA(4));
+    EXPECT_FAULT(run_in_mode(PRV_S, load_at, VA(4)), 13, VA(4));
 
     /* MXR: execute-only pages become readable */
-    EXPECT_FAULT(run_in_mode(PRV_S, s_load, VA(3)), 13, VA(3));
+    EXPECT_FAULT(run_in_mode(PRV_S, load_at, VA(3)), 13, VA(3));
     csr_set(mstatus, MSTATUS_MXR);
-    CHECK_EQ(EXPECT_NO_FAULT(run_in_mode(PRV_S, s_load, VA(3) + 8)), 0x2008);
+    CHECK_EQ(EXPECT_NO_FAULT(run_in_mode(PRV_S, load_at, VA(3) + 8)), 0x2008);
     csr_clear(mstatus, MSTATUS_MXR);
-    EXPECT_FAULT(run_in_mode(PRV_S, s_load, VA(3)), 13, VA(3));
+    EXPECT_FAULT(run_in_mode(PRV_S, load_at, VA(3)), 13, VA(3));
 
     /* A and D are set by the walk, atomically */
     CHECK_EQ(l0[2] & (PTE_A | PTE_D), 0);
-    CHECK_EQ(EXPECT_NO_FAULT(run_in_mode(PRV_S, s_load, VA(2))), 0x1000);
+    CHECK_EQ(EXPECT_NO_FAULT(run_in_mode(PRV_S, load_at, VA(2))), 0x1000);
     CHECK_EQ(l0[2] & (PTE_A | PTE_D), PTE_A);
-    EXPECT_NO_FAULT(run_in_mode(PRV_S, s_store, VA(2)));
+    EXPECT_NO_FAULT(run_in_mode(PRV_S, store_at, VA(2)));
     CHECK_EQ(l0[2] & (PTE_A | PTE_D), PTE_A | PTE_D);
-    CHECK_EQ(*(uint64_t *)&pages[1][0], 0x5a5a5a5a);
+    CHECK_EQ(*(uint64_t *)&pages[1][0], STORE_AT_VALUE);
     /* a store through a clean page after the load sets D */
     l0[2] &= ~(PTE_A | PTE_D);
     __asm__ volatile("sfence.vma" ::: "memory");
-    run_in_mode(PRV_S, s_load, VA(2));
+    run_in_mode(PRV_S, load_at, VA(2));
     CHECK_EQ(l0[2] & (PTE_A | PTE_D), PTE_A);
-    run_in_mode(PRV_S, s_store, VA(2));
+    run_in_mode(PRV_S, store_at, VA(2));
     CHECK_EQ(l0[2] & PTE_D, PTE_D);
 
     /* sfence.vma makes a changed PTE visible */
-    CHECK_EQ(run_in_mode(PRV_S, s_load, VA(9)), 0x6000);
+    CHECK_EQ(run_in_mode(PRV_S, load_at, VA(9)), 0x6000);
     l0[9] = PPN(pages[7]) | PTE_V | PTE_R | PTE_A;
     __asm__ volatile("sfence.vma" ::: "memory");
-    CHECK_EQ(run_in_mode(PRV_S, s_load, VA(9)), 0x7000);
+    CHECK_EQ(run_in_mode(PRV_S, load_at, VA(9)), 0x7000);
 
     /* MPRV: M-mode loads translated with MPP's rights */
     CHECK_EQ(EXPECT_NO_FAULT(mprv_load(PRV_S, VA(0) + 8)), 8);
@@ -230,11 +198,11 @@ int main(int hartid)
     /* page faults delegated to S */
     csr_write(medeleg, (1 << 13) | (1 << 15));
     uint64_t mc = mtrap.count, sc = strap.count;
-    run_in_mode(PRV_S, s_load, VA(5));
+    run_in_mode(PRV_S, load_at, VA(5));
     CHECK_EQ(strap.count, sc + 1);
     CHECK_EQ(strap.cause, 13);
     CHECK_EQ(strap.tval, VA(5));
-    run_in_mode(PRV_S, s_store, VA(1));
+    run_in_mode(PRV_S, store_at, VA(1));
     CHECK_EQ(strap.count, sc + 2);
     CHECK_EQ(strap.cause, 15);
     CHECK_EQ(strap.tval, VA(1));
@@ -245,22 +213,22 @@ int main(int hartid)
     root48[0] = PPN(root) | PTE_V;
     set_satp((9ul << 60) | ((uint64_t)root48 >> 12));
     CHECK_EQ(csr_read(satp) >> 60, 9);
-    CHECK_EQ(EXPECT_NO_FAULT(run_in_mode(PRV_S, s_load, VA(0) + 8)), 8);
-    EXPECT_FAULT(run_in_mode(PRV_S, s_load, 0x800000000000ul), 13,
+    CHECK_EQ(EXPECT_NO_FAULT(run_in_mode(PRV_S, load_at, VA(0) + 8)), 8);
+    EXPECT_FAULT(run_in_mode(PRV_S, load_at, 0x800000000000ul), 13,
                  0x800000000000ul);
     /* under Sv48, 0x4000000000 is canonical (root48[0] covers it) and
      * unmapped in the level-3 table */
-    EXPECT_FAULT(run_in_mode(PRV_S, s_load, 0x4000000000ul), 13,
+    EXPECT_FAULT(run_in_mode(PRV_S, load_at, 0x4000000000ul), 13,
                  0x4000000000ul);
 
     /* Sv57: a 5-level table whose entry 0 is the Sv48 root */
     root57[0] = PPN(root48) | PTE_V;
     set_satp((10ul << 60) | ((uint64_t)root57 >> 12));
     CHECK_EQ(csr_read(satp) >> 60, 10);
-    CHECK_EQ(EXPECT_NO_FAULT(run_in_mode(PRV_S, s_load, VA(0) + 16)), 16);
-    EXPECT_FAULT(run_in_mode(PRV_S, s_load, 0x800000000000ul), 13,
+    CHECK_EQ(EXPECT_NO_FAULT(run_in_mode(PRV_S, load_at, VA(0) + 16)), 16);
+    EXPECT_FAULT(run_in_mode(PRV_S, load_at, 0x800000000000ul), 13,
                  0x800000000000ul); /* canonical, not mapped */
-    EXPECT_FAULT(run_in_mode(PRV_S, s_load, 0x100000000000000ul), 13,
+    EXPECT_FAULT(run_in_mode(PRV_S, load_at, 0x100000000000000ul), 13,
                  0x100000000000000ul); /* bits 63:57 must copy bit 56 */
     CHECK_EQ(EXPECT_NO_FAULT(mprv_load(PRV_S, VA(1) + 32)), 32);
 
