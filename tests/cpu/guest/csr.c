@@ -3,22 +3,6 @@
  * (which must raise illegal instruction with the encoding in mtval). */
 #include "lib.h"
 
-#define EXPECT_ILLEGAL(stmt)                                                 \
-    do {                                                                     \
-        uint64_t c0_ = mtrap.count;                                          \
-        stmt;                                                                \
-        CHECK_EQ(mtrap.count, c0_ + 1);                                      \
-        CHECK_EQ(mtrap.cause, 2);                                            \
-        CHECK_EQ(mtrap.tval, *(volatile uint32_t *)mtrap.epc);               \
-    } while (0)
-
-#define EXPECT_OK(stmt)                                                      \
-    do {                                                                     \
-        uint64_t c0_ = mtrap.count;                                          \
-        stmt;                                                                \
-        CHECK_EQ(mtrap.count, c0_);                                          \
-    } while (0)
-
 static uint64_t s_mode_probe(uint64_t what)
 {
     switch (what) {

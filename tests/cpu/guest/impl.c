@@ -17,22 +17,6 @@
         CHECK_EQ(mtrap.tval, want_tval);                                     \
     } while (0)
 
-#define EXPECT_ILLEGAL(stmt)                                                 \
-    do {                                                                     \
-        uint64_t c0_ = mtrap.count;                                          \
-        stmt;                                                                \
-        CHECK_EQ(mtrap.count, c0_ + 1);                                      \
-        CHECK_EQ(mtrap.cause, 2);                                            \
-        CHECK_EQ(mtrap.tval, *(volatile uint32_t *)mtrap.epc);               \
-    } while (0)
-
-#define EXPECT_OK(stmt)                                                      \
-    do {                                                                     \
-        uint64_t c0_ = mtrap.count;                                          \
-        stmt;                                                                \
-        CHECK_EQ(mtrap.count, c0_);                                          \
-    } while (0)
-
 static uint64_t data[4] __attribute__((aligned(16)));
 static uint64_t root[512] __attribute__((aligned(4096)));
 

@@ -120,6 +120,24 @@ extern char _end[];
         r_;                                                                  \
     })
 
+/* Expect the statement to raise illegal instruction, with its encoding
+ * in mtval; or to take no trap at all. */
+#define EXPECT_ILLEGAL(stmt)                                                 \
+    do {                                                                     \
+        uint64_t c0_ = mtrap.count;                                          \
+        stmt;                                                                \
+        CHECK_EQ(mtrap.count, c0_ + 1);                                      \
+        CHECK_EQ(mtrap.cause, 2);                                            \
+        CHECK_EQ(mtrap.tval, *(volatile uint32_t *)mtrap.epc);               \
+    } while (0)
+
+#define EXPECT_OK(stmt)                                                      \
+    do {                                                                     \
+        uint64_t c0_ = mtrap.count;                                          \
+        stmt;                                                                \
+        CHECK_EQ(mtrap.count, c0_);                                          \
+    } while (0)
+
 /* Accesses to run with run_in_mode(): a 64-bit load, a 64-bit store of
  * STORE_AT_VALUE, and a call of the code at @va. */
 #define STORE_AT_VALUE 0x5a5a5a5aul

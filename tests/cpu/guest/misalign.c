@@ -27,7 +27,6 @@ static uint64_t l1[512] __attribute__((aligned(4096)));
 static uint64_t l0[512] __attribute__((aligned(4096)));
 static uint8_t pages[6][4096] __attribute__((aligned(4096)));
 
-
 /* A misaligned AMO: cause 6, or 4 as QEMU 7.2 gives with one hart. */
 #define EXPECT_AMO_FAULT(expr, want_tval)                                    \
     do {                                                                     \

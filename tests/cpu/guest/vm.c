@@ -33,7 +33,6 @@ static bool jump_fault_hook(uint64_t cause, uint64_t *regs)
     return false;
 }
 
-
 static uint64_t mprv_load(unsigned mpp, uint64_t va)
 {
     uint64_t v = 0;
