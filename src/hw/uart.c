@@ -478,6 +478,34 @@ static const MemoryRegionOps uart_ops = {
     .impl = { .min_access_size = 1, .max_access_size = 8 },
 };
 
+/* Power-on register state, as QEMU's; the RX FIFO emptied. */
+static void reset_regs_locked(PvUart *u)
+{
+    u->rbr = u->ier = u->fcr = u->lcr = u->scr = 0;
+    u->iir = IIR_NO_INT;
+    u->lsr = LSR_TEMT | LSR_THRE;
+    u->msr = MSR_DCD | MSR_DSR | MSR_CTS;
+    u->mcr = MCR_OUT2;
+    u->divider = 0x0c;
+    u->rx_head = u->rx_count = 0;
+    u->rx_itl = 1;
+    u->thr_ipending = u->timeout_ipending = false;
+    update_params_locked(u);
+}
+
+void pv_uart_reset(PvUart *u)
+{
+    pv_device_lock(&u->dev);
+    reset_regs_locked(u);
+    pv_timer_cancel(u->fifo_timer);
+    update_irq_locked(u);
+    /* The emptied FIFO has room again. */
+    if (u->in_loop) {
+        resume_input_locked(u);
+    }
+    pv_device_unlock(&u->dev);
+}
+
 static void uart_finalize(PvDevice *dev)
 {
     PvUart *u = (PvUart *)dev;
@@ -518,14 +546,7 @@ PvUart *pv_uart_new(PvVm *vm, PvEventLoop *loop, const PvIrq *irq, int out_fd)
     u->irq = *irq;
     u->out_fd = out_fd;
     u->in_fd = -1;
-    /* Reset state, as QEMU's. */
-    u->iir = IIR_NO_INT;
-    u->lsr = LSR_TEMT | LSR_THRE;
-    u->msr = MSR_DCD | MSR_DSR | MSR_CTS;
-    u->mcr = MCR_OUT2;
-    u->divider = 0x0c;
-    u->rx_itl = 1;
-    update_params_locked(u);
+    reset_regs_locked(u);
 
     pv_device_init(&u->dev, &uart_class, vm, "uart");
     memory_region_init_io(&u->mmio, vm, &u->dev, &uart_ops, u, "serial", PV_UART_SIZE);

@@ -44,6 +44,10 @@ typedef struct PvUart PvUart;
  */
 PvUart *pv_uart_new(PvVm *vm, PvEventLoop *loop, const PvIrq *irq, int out_fd);
 
+/* System reset: registers as at power-on, RX FIFO emptied, interrupt
+ * low.  Any thread holding no lock; takes the device lock. */
+void pv_uart_reset(PvUart *u);
+
 MemoryRegion *pv_uart_mmio(PvUart *u);
 PvDevice *pv_uart_device(PvUart *u);
 
