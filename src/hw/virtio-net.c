@@ -151,10 +151,6 @@ static void rx_drain_locked(PvVirtioNet *n)
     const PvNetPacket *p;
     bool pushed = false;
 
-    COUNT(n, rx_runs);
-    if (!pv_event_loop_in_io_thread(v->loop)) {
-        COUNT(n, rx_runs_off_io);
-    }
     if (pv_device_is_removed(&v->dev)) {
         return;
     }
@@ -205,7 +201,13 @@ static void rx_drain_locked(PvVirtioNet *n)
 
 static void rx_run(PvDeviceWork *w)
 {
-    rx_drain_locked(w->opaque);
+    PvVirtioNet *n = w->opaque;
+
+    COUNT(n, rx_runs);
+    if (!pv_event_loop_in_io_thread(n->v.loop)) {
+        COUNT(n, rx_runs_off_io);
+    }
+    rx_drain_locked(n);
 }
 
 /* ---- transmit ------------------------------------------------------------ */

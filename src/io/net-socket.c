@@ -10,7 +10,9 @@
  * lossless tests use them.  We connect() a unix socket to its remote
  * whenever the remote exists, because only a connected unix datagram
  * socket polls writable according to the receiver's room (otherwise
- * POLLOUT would fire at once after EAGAIN, a busy loop).
+ * POLLOUT would fire at once after EAGAIN, a busy loop).  A connected
+ * unix socket takes datagrams only from its remote, which is what a
+ * point-to-point "remote" means anyway.
  */
 #include "net-internal.h"
 

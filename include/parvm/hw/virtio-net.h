@@ -86,7 +86,8 @@ typedef struct PvVirtioNetStats {
     uint64_t rx_no_buffers;     /* deliveries that stopped: ring empty */
     uint64_t rx_dropped;        /* dropped by rx-drop=on */
     uint64_t rx_oversize;       /* dropped: larger than the posted buffer */
-    uint64_t rx_runs;           /* receive work runs */
+    uint64_t rx_runs;           /* receive work runs (device work for
+                                   frames the netdev queued) */
     uint64_t rx_runs_off_io;    /* ... of which on another thread than the
                                    I/O thread (PV_FLOW_QUEUE: a vCPU) */
     uint64_t tx_frames;         /* frames handed to the netdev */
