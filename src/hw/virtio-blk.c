@@ -404,8 +404,11 @@ static const PvVirtioDeviceOps blk_ops_ro = {
     .num_queues = 1,
     .queue_max = PV_VIRTIO_BLK_QUEUE_SIZE,
     .config_size = PV_VIRTIO_BLK_CONFIG_SIZE,
+    /* As QEMU: DISCARD and WRITE_ZEROES offered on a read-only disk too
+     * (they fail with IOERR). */
     .features = (1ull << PV_VIRTIO_BLK_F_SEG_MAX) | (1ull << PV_VIRTIO_BLK_F_BLK_SIZE) |
-                (1ull << PV_VIRTIO_BLK_F_FLUSH) | (1ull << PV_VIRTIO_BLK_F_RO),
+                (1ull << PV_VIRTIO_BLK_F_FLUSH) | (1ull << PV_VIRTIO_BLK_F_DISCARD) |
+                (1ull << PV_VIRTIO_BLK_F_WRITE_ZEROES) | (1ull << PV_VIRTIO_BLK_F_RO),
     .reset = blk_reset,
     .queue_notify = blk_queue_notify,
     .unrealize = blk_unrealize,

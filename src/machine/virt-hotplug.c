@@ -167,6 +167,11 @@ static int create_device(VirtHotplug *hp, Slot *s, const DeviceSpec *spec, VirtP
             return -1;
         }
         PvIrq irq = pv_plic_input(m->plic, VIRT_VIRTIO_IRQ + s->index);
+        char name[48];
+        if (!*id) {             /* for guest-error messages */
+            snprintf(name, sizeof(name), "virtio-blk[%s]", spec->drive);
+            id = name;
+        }
         out->ops = &blk_plug;
         /* QEMU's serial is empty unless given; parvm's is the drive's id. */
         out->dev = pv_virtio_blk_new(&m->vm, &m->as, m->loop, id, &irq, blk,
