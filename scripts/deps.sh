@@ -2,13 +2,14 @@
 # Install the Debian packages parvm needs that this machine lacks.
 # Usage: scripts/deps.sh build|run|test
 #   build: compiler, meson, ninja, pkg-config, liburcu (RCU for the memory
-#          map), libfdt (the device tree), jansson (QMP's JSON), libslirp
-#          (-netdev user)
+#          map), libfdt (the device tree), jansson (QMP's JSON), liburing
+#          (block I/O through io_uring), libslirp (-netdev user)
 #   run:   build + the RISC-V bare-metal compiler for the bundled demo guest
 #   test:  run + qemu-system-riscv64, which every guest test is compared with
 set -euo pipefail
 
-pkgs=(gcc libc6-dev meson ninja-build pkg-config liburcu-dev libfdt-dev libjansson-dev libslirp-dev)
+pkgs=(gcc libc6-dev meson ninja-build pkg-config liburcu-dev libfdt-dev libjansson-dev liburing-dev
+      libslirp-dev)
 case "${1:-build}" in
   build) ;;
   run) pkgs+=(gcc-riscv64-unknown-elf) ;;

@@ -218,6 +218,14 @@ void pv_hotplug_plugged(PvHotplug *h, unsigned slot)
     update_irq(h);
 }
 
+void pv_hotplug_present(PvHotplug *h, unsigned slot)
+{
+    uint32_t bit = slot_bit(h, slot, "pv_hotplug_present");
+
+    atomic_fetch_or(&h->present, bit);
+    update_irq(h);
+}
+
 void pv_hotplug_request_eject(PvHotplug *h, unsigned slot)
 {
     uint32_t bit = slot_bit(h, slot, "pv_hotplug_request_eject");

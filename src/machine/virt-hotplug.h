@@ -17,12 +17,22 @@
 
 #include <stdint.h>
 
+#include "options.h"
+
 typedef struct Virt Virt;
 typedef struct VirtHotplug VirtHotplug;
 
 /* Create the controller, map it, register device_add/device_del.  Main
  * thread, before the harts run.  0 or -1. */
-int virt_hotplug_init(Virt *m, int64_t timeout_ms);
+int virt_hotplug_init(Virt *m, const PvOptions *o);
+/* Open the -drive backends, then create the -device devices, into slots
+ * 7, 6, ... as on QEMU (present, no
+ * hot-plug interrupt).  Main thread, after init, before the harts run.
+ * 0, or -1 after printing a one-line error. */
+int virt_hotplug_cold_plug(Virt *m, const PvOptions *o);
+/* Board reset: every plugged device back to its reset state (virtio:
+ * pv_virtio_reset).  Main thread, harts held, no lock held. */
+void virt_hotplug_reset(Virt *m);
 /* Main thread: do the removals handed to it.  Returns how many. */
 unsigned virt_hotplug_run_pending(Virt *m);
 /* Main thread, harts stopped: remove whatever is plugged; free. */

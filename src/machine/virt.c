@@ -184,6 +184,7 @@ static void reset_devices(Virt *m)
     pv_uart_reset(m->uart);
     pv_goldfish_rtc_reset(m->rtc);
     pv_clint_reset(m->clint);
+    virt_hotplug_reset(m);      /* virtio devices in the slots */
     pv_plic_reset(m->plic);
 }
 
@@ -450,8 +451,11 @@ int virt_machine_run(const PvOptions *o)
     if (o->nqmp && start_monitor(m, o) < 0) {
         goto out;
     }
-    if (virt_hotplug_init(m, o->hotplug_timeout_ms) < 0) {
+    if (virt_hotplug_init(m, o) < 0) {
         board_error("cannot create the hot-plug controller");
+        goto out;
+    }
+    if (virt_hotplug_cold_plug(m, o) < 0) {
         goto out;
     }
     pv_uart_attach_input(m->uart, m->loop, STDIN_FILENO);

@@ -59,8 +59,35 @@ expect "nothing to run" -- -bios none
 expect "stdio" -- -bios none -kernel "$good" -qmp stdio
 expect "-qmp" -- -bios none -kernel "$good" -qmp tcp:1234
 expect "hotplug-timeout" -- -machine virt,hotplug-timeout=0
+# Disks and devices (QEMU's messages).
+truncate -s 1M "$tmp/disk.img"
+dr="file=$tmp/disk.img,format=raw,if=none,id=d0"
+k=(-bios none -kernel "$good")
+expect "-device virtio-blk-device: drive property not set" -- "${k[@]}" -device virtio-blk-device
+expect "Property 'virtio-blk-device.drive' can't find value 'nope'" -- "${k[@]}" -device virtio-blk-device,drive=nope
+expect "'bogus-device' is not a valid device model name" -- "${k[@]}" -device bogus-device
+expect "Property 'virtio-blk-device.speed' not found" -- "${k[@]}" -drive "$dr" -device virtio-blk-device,drive=d0,speed=9
+expect "Drive 'd0' is already in use by another device" -- "${k[@]}" -drive "$dr" -device virtio-blk-device,drive=d0 -device virtio-blk-device,drive=d0
+expect "Duplicate ID 'x' for device" -- "${k[@]}" -drive "$dr" -drive "file=$tmp/disk.img,if=none,id=d1" -device virtio-blk-device,drive=d0,id=x -device virtio-blk-device,drive=d1,id=x
+expect "Could not open '$tmp/missing.img': No such file or directory" -- "${k[@]}" -drive "file=$tmp/missing.img,format=raw,if=none,id=d0" -device virtio-blk-device,drive=d0
+expect "Could not open '$tmp'" -- "${k[@]}" -drive "file=$tmp,format=raw,if=none,id=d0"
+expect "Unknown driver 'qcow2'" -- "${k[@]}" -drive "file=$tmp/disk.img,format=qcow2,if=none,id=d0"
+expect "does not support the option 'bogus'" -- "${k[@]}" -drive "$dr,bogus=1"
+expect "Duplicate ID 'd0' for drive" -- "${k[@]}" -drive "$dr" -drive "$dr"
+expect "read-only" -- "${k[@]}" -drive "$dr,readonly=maybe"
+expect "needs file=PATH" -- "${k[@]}" -drive "if=none,id=d0"
+expect "needs id=ID" -- "${k[@]}" -drive "file=$tmp/disk.img,if=none"
+expect "if=none" -- "${k[@]}" -drive "file=$tmp/disk.img,if=ide,id=d0"
+expect "aio" -- "${k[@]}" -drive "$dr,aio=native"
+expect "x-flow" -- "${k[@]}" -drive "$dr" -device virtio-blk-device,drive=d0,x-flow=fast
+expect "no free virtio-mmio slot" -- "${k[@]}" $(for i in 1 2 3 4 5 6 7 8 9; do echo -drive "file=$tmp/disk.img,if=none,id=x$i" -device "virtio-blk-device,drive=x$i"; done)
+expect "-netdev user: Parameter 'id' is missing" -- "${k[@]}" -netdev user
+expect "Property 'virtio-net-device.netdev' can't find value 'n0'" -- "${k[@]}" -device virtio-net-device,netdev=n0
+expect "needs an argument" -- -drive
 if [ "$(id -u)" -ne 0 ]; then
   expect "cannot open" -- -bios none -kernel "$tmp/unreadable.elf"
+  touch "$tmp/locked.img"; chmod 000 "$tmp/locked.img"
+  expect "Permission denied" -- "${k[@]}" -drive "file=$tmp/locked.img,if=none,id=d0"
 fi
 echo "1..$n"
 [ "$fails" -eq 0 ]

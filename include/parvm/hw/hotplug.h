@@ -88,9 +88,13 @@ void pv_hotplug_destroy(PvHotplug *h);
  *   plugged:        set PRESENT and INSERTED (clears nothing).
  *   request_eject:  set EJECT_REQ.
  *   unplugged:      clear PRESENT, INSERTED and EJECT_REQ of the slot.
+ *   present:        set PRESENT only: a device cold-plugged before the
+ *                   guest started (-device), which the guest finds by
+ *                   probing rather than by an interrupt.
  * Each updates the interrupt line.
  */
 void pv_hotplug_plugged(PvHotplug *h, unsigned slot);
+void pv_hotplug_present(PvHotplug *h, unsigned slot);
 void pv_hotplug_request_eject(PvHotplug *h, unsigned slot);
 void pv_hotplug_unplugged(PvHotplug *h, unsigned slot);
 
