@@ -15,6 +15,10 @@
  * device takes its drive's backend and closes it when it goes, and the
  * drive goes with it (QEMU deletes a -drive with the device it was attached
  * to), so a later device_add naming it does not find it.
+ *
+ * Netdevs (-netdev TYPE,id=ID,...) are opened at start-up too and outlive
+ * the devices that use them, as QEMU's: one virtio-net device at a time
+ * per netdev, and a removed device's netdev may be used again.
  */
 #include "virt-hotplug.h"
 
@@ -27,6 +31,8 @@
 #include "parvm/hw/hotplug.h"
 #include "parvm/hw/testdev.h"
 #include "parvm/hw/virtio-blk.h"
+#include "parvm/hw/virtio-net.h"
+#include "parvm/net.h"
 #include "parvm/clock.h"
 #include "virt-internal.h"
 
@@ -63,8 +69,14 @@ typedef struct Drive {
     PvBlock *blk;               /* NULL once a device took it */
 } Drive;
 
+typedef struct Netdev {
+    PvNetdev *nd;               /* NULL: no such entry */
+    bool in_use;                /* a device is attached; under lock */
+} Netdev;
+
 struct VirtHotplug {
     Virt *m;
+    Netdev netdev[PV_MAX_NETDEVS];
     PvHotplug *ctl;
     pthread_mutex_t lock;
     int64_t timeout_ns;
@@ -117,6 +129,112 @@ typedef struct DeviceSpec {
     const char *netdev, *mac;       /* virtio-net-device */
     int flow;                       /* -1: the default */
 } DeviceSpec;
+
+/* virtio-net: the device and the netdev entry it holds. */
+typedef struct NetPlug {
+    VirtHotplug *hp;
+    PvVirtioNet *net;
+    Netdev *netdev;
+} NetPlug;
+
+static MemoryRegion *net_mmio(void *d)
+{
+    return pv_virtio_net_mmio(((NetPlug *)d)->net);
+}
+
+static void net_destroy(void *d)
+{
+    NetPlug *np = d;
+
+    pv_virtio_net_destroy(np->net);     /* detaches from the netdev */
+    pthread_mutex_lock(&np->hp->lock);
+    np->netdev->in_use = false;
+    pthread_mutex_unlock(&np->hp->lock);
+    free(np);
+}
+
+static void net_reset(void *d)
+{
+    pv_virtio_reset(pv_virtio_net_virtio(((NetPlug *)d)->net));
+}
+
+static const VirtPlugOps net_plug = { .mmio = net_mmio, .destroy = net_destroy,
+                                      .reset = net_reset };
+
+/* Reserve netdev @id for a device (NULL and @err if there is none). */
+static Netdev *take_netdev(VirtHotplug *hp, const char *id, char *err, size_t len)
+{
+    Netdev *found = NULL;
+    bool busy = false;
+
+    pthread_mutex_lock(&hp->lock);
+    for (unsigned i = 0; i < PV_MAX_NETDEVS && !found; i++) {
+        Netdev *n = &hp->netdev[i];
+        if (n->nd && !strcmp(pv_netdev_id(n->nd), id)) {
+            busy = n->in_use;
+            found = n;
+            n->in_use = true;
+        }
+    }
+    pthread_mutex_unlock(&hp->lock);
+    if (!found) {
+        snprintf(err, len, "Property 'virtio-net-device.netdev' can't find value '%s'", id);
+    } else if (busy) {
+        snprintf(err, len, "Property 'virtio-net-device.netdev' can't take value '%s', "
+                 "it's in use", id);
+        return NULL;
+    }
+    return found;
+}
+
+static void *create_net(VirtHotplug *hp, Slot *s, const DeviceSpec *spec, char *err, size_t len)
+{
+    Virt *m = hp->m;
+    PvVirtioNetConf conf;
+    NetPlug *np;
+    Netdev *n;
+    char name[64];
+    const char *id = spec->id && *spec->id ? spec->id : NULL;
+
+    if (!spec->netdev) {
+        snprintf(err, len, "netdev property not set");
+        return NULL;
+    }
+    pv_virtio_net_conf_init(&conf);
+    if (spec->mac && pv_virtio_net_conf_set(&conf, "mac", spec->mac, err, len) != 0) {
+        return NULL;
+    }
+    conf.rx_flow = spec->flow;          /* -1: the netdev's rx-flow= */
+    n = take_netdev(hp, spec->netdev, err, len);
+    if (!n) {
+        return NULL;
+    }
+    np = calloc(1, sizeof(*np));
+    if (!np) {
+        snprintf(err, len, "out of memory");
+        goto fail;
+    }
+    if (!id) {                          /* for guest-error messages */
+        snprintf(name, sizeof(name), "virtio-net[%s]", spec->netdev);
+        id = name;
+    }
+    PvIrq irq = pv_plic_input(m->plic, VIRT_VIRTIO_IRQ + s->index);
+    np->hp = hp;
+    np->netdev = n;
+    np->net = pv_virtio_net_new(&m->vm, &m->as, m->loop, id, &irq, n->nd, &conf, err, len);
+    if (!np->net) {
+        goto fail;
+    }
+    return np;
+
+fail:
+    free(np);
+    pthread_mutex_lock(&hp->lock);
+    n->in_use = false;
+    pthread_mutex_unlock(&hp->lock);
+    return NULL;
+}
+
 
 /* Take drive @id's backend for a device (NULL and @err if there is none). */
 static PvBlock *take_drive(VirtHotplug *hp, const char *id, char *err, size_t len)
@@ -178,11 +296,11 @@ static int create_device(VirtHotplug *hp, Slot *s, const DeviceSpec *spec, VirtP
                                      spec->serial ? spec->serial : spec->drive,
                                      spec->flow >= 0 ? (PvFlow)spec->flow : PV_FLOW_TRYLOCK);
     } else if (!strcmp(spec->driver, "virtio-net-device")) {
-        /* Hook for virtio-net (branch virtio-net): create the device on
-         * netdev @spec->netdev with @spec->mac, IRQ as above, and a
-         * VirtPlugOps like blk_plug. */
-        snprintf(err, len, "virtio-net-device is not available in this build");
-        return -1;
+        out->ops = &net_plug;
+        out->dev = create_net(hp, s, spec, err, len);
+        if (!out->dev) {
+            return -1;
+        }
     } else {
         snprintf(err, len, "'%s' is not a valid device model name", spec->driver);
         return -1;
@@ -540,6 +658,10 @@ void virt_hotplug_destroy(Virt *m)
         pv_block_close(hp->drive[i].blk);     /* never attached */
         hp->drive[i].blk = NULL;
     }
+    for (unsigned i = 0; i < PV_MAX_NETDEVS; i++) {
+        pv_netdev_free(hp->netdev[i].nd);     /* its devices are gone */
+        hp->netdev[i].nd = NULL;
+    }
     if (hp->ctl) {
         pv_hotplug_destroy(hp->ctl);
     }
@@ -569,10 +691,12 @@ int virt_hotplug_cold_plug(Virt *m, const PvOptions *o)
         hp->drive[i].blk = blk;
     }
     for (unsigned i = 0; i < o->nnetdevs; i++) {
-        /* Hook for the network backends (branch virtio-net). */
-        fprintf(stderr, "parvm: -netdev %s: network backends are not available in this build\n",
-                o->netdevs[i].arg);
-        return -1;
+        PvNetdev *nd = pv_netdev_new(m->loop, o->netdevs[i].arg, err, sizeof(err));
+        if (!nd) {
+            fprintf(stderr, "parvm: %s\n", err);
+            return -1;
+        }
+        hp->netdev[i].nd = nd;
     }
     for (unsigned i = 0; i < o->ndevices; i++) {
         const PvDeviceOpt *d = &o->devices[i];

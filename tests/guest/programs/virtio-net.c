@@ -1,0 +1,370 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * A bare-metal virtio-net driver (virtio 1.2, virtio-mmio Version 2, split
+ * queues, polled).  It finds the network device (DeviceID 1) among the
+ * eight virtio-mmio slots, negotiates VERSION_1 | MAC | STATUS, reads the
+ * MAC and link status, posts receive buffers, then:
+ *   1. sends TX_FRAMES UDP-in-ethernet frames (10.0.2.15:1234 ->
+ *      10.0.2.2:5555, payload "parvm-net tx NNNN" + a pattern) to the
+ *      host peer (tests/guest/virtio-net-peer.py), which checks them;
+ *   2. echoes ECHO_FRAMES frames the peer sends back to it unchanged,
+ *      checking their sequence numbers (order) and header.
+ * Everything it prints must be the same on qemu-system-riscv64 (run with
+ * -global virtio-mmio.force-legacy=false and the same -netdev).
+ */
+#include <stddef.h>
+
+#include "runtime.h"
+
+#define SLOT(i) (0x10001000ul + 0x1000ul * (i))
+#define R_MAGIC 0x000
+#define R_VERSION 0x004
+#define R_DEVICE_ID 0x008
+#define R_DEV_FEATURES 0x010
+#define R_DEV_FEATURES_SEL 0x014
+#define R_DRV_FEATURES 0x020
+#define R_DRV_FEATURES_SEL 0x024
+#define R_QUEUE_SEL 0x030
+#define R_QUEUE_NUM_MAX 0x034
+#define R_QUEUE_NUM 0x038
+#define R_QUEUE_READY 0x044
+#define R_QUEUE_NOTIFY 0x050
+#define R_ISR 0x060
+#define R_ISR_ACK 0x064
+#define R_STATUS 0x070
+#define R_DESC_LO 0x080
+#define R_DESC_HI 0x084
+#define R_DRIVER_LO 0x090
+#define R_DRIVER_HI 0x094
+#define R_DEVICE_LO 0x0a0
+#define R_DEVICE_HI 0x0a4
+#define R_CONFIG 0x100
+
+#define S_ACK 1u
+#define S_DRIVER 2u
+#define S_DRIVER_OK 4u
+#define S_FEATURES_OK 8u
+
+#define F_MAC 5
+#define F_STATUS 16
+#define F_VERSION_1 32
+
+#define QSIZE 16
+#define BUFSZ 2048
+#define HDR 12
+#define TX_FRAMES 64
+#define ECHO_FRAMES 64
+
+struct desc {
+    uint64_t addr;
+    uint32_t len;
+    uint16_t flags;
+    uint16_t next;
+};
+
+struct vq {
+    struct desc desc[QSIZE] __attribute__((aligned(16)));
+    struct {
+        uint16_t flags, idx, ring[QSIZE], used_event;
+    } avail __attribute__((aligned(2)));
+    struct {
+        uint16_t flags, idx;
+        struct { uint32_t id, len; } ring[QSIZE];
+        uint16_t avail_event;
+    } used __attribute__((aligned(4)));
+    uint16_t used_seen;
+    uint8_t buf[QSIZE][BUFSZ] __attribute__((aligned(8)));
+};
+
+static struct vq rxq, txq;
+static unsigned long base;
+static bool failed;
+static uint8_t mac[6];
+
+#define reg(off) mmio32(base + (off))
+
+static void say(const char *s) { puts_(s); }
+static void sayu(const char *a, uint64_t v, const char *b)
+{
+    puts_(a);
+    putu(v);
+    puts_(b);
+}
+
+static void fence(void)
+{
+    __asm__ volatile("fence iorw, iorw" ::: "memory");
+}
+
+static void puthex2(uint8_t b)
+{
+    static const char hex[] = "0123456789abcdef";
+    putc_(hex[b >> 4]);
+    putc_(hex[b & 15]);
+}
+
+static void queue_setup(unsigned q, struct vq *v)
+{
+    reg(R_QUEUE_SEL) = q;
+    v->avail.idx = 0;
+    v->used.idx = 0;
+    v->used_seen = 0;
+    reg(R_QUEUE_NUM) = QSIZE;
+    reg(R_DESC_LO) = (uint32_t)(uintptr_t)v->desc;
+    reg(R_DESC_HI) = (uint32_t)((uint64_t)(uintptr_t)v->desc >> 32);
+    reg(R_DRIVER_LO) = (uint32_t)(uintptr_t)&v->avail;
+    reg(R_DRIVER_HI) = (uint32_t)((uint64_t)(uintptr_t)&v->avail >> 32);
+    reg(R_DEVICE_LO) = (uint32_t)(uintptr_t)&v->used;
+    reg(R_DEVICE_HI) = (uint32_t)((uint64_t)(uintptr_t)&v->used >> 32);
+    reg(R_QUEUE_READY) = 1;
+}
+
+static void rx_post(uint16_t i)
+{
+    rxq.desc[i] = (struct desc){ (uint64_t)(uintptr_t)rxq.buf[i], BUFSZ, 2 /* WRITE */, 0 };
+    rxq.avail.ring[rxq.avail.idx % QSIZE] = i;
+    fence();
+    rxq.avail.idx++;
+    fence();
+}
+
+static bool setup(void)
+{
+    reg(R_STATUS) = 0;
+    reg(R_STATUS) = S_ACK;
+    reg(R_STATUS) = S_ACK | S_DRIVER;
+    reg(R_DEV_FEATURES_SEL) = 0;
+    uint64_t f = reg(R_DEV_FEATURES);
+    reg(R_DEV_FEATURES_SEL) = 1;
+    f |= (uint64_t)reg(R_DEV_FEATURES) << 32;
+    uint64_t want = (1ull << F_VERSION_1) | (1ull << F_MAC) | (1ull << F_STATUS);
+    if ((f & want) != want) {
+        say("  device lacks VERSION_1, MAC or STATUS\n");
+        return false;
+    }
+    reg(R_DRV_FEATURES_SEL) = 0;
+    reg(R_DRV_FEATURES) = (uint32_t)want;
+    reg(R_DRV_FEATURES_SEL) = 1;
+    reg(R_DRV_FEATURES) = (uint32_t)(want >> 32);
+    reg(R_STATUS) = S_ACK | S_DRIVER | S_FEATURES_OK;
+    if (!(reg(R_STATUS) & S_FEATURES_OK)) {
+        say("  FEATURES_OK refused\n");
+        return false;
+    }
+    for (unsigned q = 0; q < 2; q++) {
+        reg(R_QUEUE_SEL) = q;
+        if (reg(R_QUEUE_NUM_MAX) < QSIZE || reg(R_QUEUE_READY) != 0) {
+            sayu("  queue ", q, " unusable\n");
+            return false;
+        }
+    }
+    queue_setup(0, &rxq);
+    queue_setup(1, &txq);
+    for (unsigned i = 0; i < 6; i++) {
+        mac[i] = *(volatile uint8_t *)(base + R_CONFIG + i);
+    }
+    say("  mac ");
+    for (unsigned i = 0; i < 6; i++) {
+        puthex2(mac[i]);
+        putc_(i < 5 ? ':' : ',');
+    }
+    sayu(" link status ", *(volatile uint16_t *)(base + R_CONFIG + 6), "\n");
+    for (uint16_t i = 0; i < QSIZE; i++) {
+        rx_post(i);
+    }
+    reg(R_STATUS) = S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK;
+    reg(R_QUEUE_NOTIFY) = 0;
+    return true;
+}
+
+/* Send @len bytes from txq.buf[slot] + HDR (header zeroed here); wait until
+ * the device has used it. */
+static bool tx(uint16_t slot, uint32_t len)
+{
+    for (unsigned i = 0; i < HDR; i++) {
+        txq.buf[slot][i] = 0;
+    }
+    txq.desc[slot] = (struct desc){ (uint64_t)(uintptr_t)txq.buf[slot], HDR + len, 0, 0 };
+    txq.avail.ring[txq.avail.idx % QSIZE] = slot;
+    fence();
+    txq.avail.idx++;
+    fence();
+    reg(R_QUEUE_NOTIFY) = 1;
+    for (unsigned long spin = 0; *(volatile uint16_t *)&txq.used.idx == txq.used_seen; spin++) {
+        if (spin > 400000000ul) {
+            say("  transmit timed out\n");
+            return false;
+        }
+    }
+    fence();
+    txq.used_seen++;
+    reg(R_ISR_ACK) = reg(R_ISR);
+    return true;
+}
+
+/* Wait for a received frame; returns its buffer index and length (without
+ * the header), or -1. */
+static int rx(uint32_t *len)
+{
+    for (unsigned long spin = 0; *(volatile uint16_t *)&rxq.used.idx == rxq.used_seen; spin++) {
+        if (spin > 2000000000ul) {
+            say("  receive timed out\n");
+            return -1;
+        }
+    }
+    fence();
+    uint32_t id = rxq.used.ring[rxq.used_seen % QSIZE].id;
+    uint32_t l = rxq.used.ring[rxq.used_seen % QSIZE].len;
+    rxq.used_seen++;
+    reg(R_ISR_ACK) = reg(R_ISR);
+    if (id >= QSIZE || l < HDR || l > BUFSZ) {
+        sayu("  bad used entry: id ", id, "");
+        sayu(" len ", l, "\n");
+        return -1;
+    }
+    *len = l - HDR;
+    return (int)id;
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+
+/* eth + IPv4 + UDP + "parvm-net tx NNNN" + pattern, into @f; its length. */
+static uint32_t build_frame(uint8_t *f, unsigned seq)
+{
+    static const uint8_t host_mac[6] = { 0x52, 0x55, 0x0a, 0x00, 0x02, 0x02 };
+    unsigned plen = 64 + seq * 11;   /* 64 .. 757 bytes of payload */
+    uint8_t *ip = f + 14, *udp = ip + 20, *pl = udp + 8;
+
+    for (unsigned i = 0; i < 6; i++) {
+        f[i] = host_mac[i];
+        f[6 + i] = mac[i];
+    }
+    put16(f + 12, 0x0800);
+    for (unsigned i = 0; i < 20; i++) {
+        ip[i] = 0;
+    }
+    ip[0] = 0x45;
+    put16(ip + 2, (uint16_t)(20 + 8 + plen));
+    put16(ip + 4, (uint16_t)seq);
+    ip[8] = 64;
+    ip[9] = 17;
+    ip[12] = 10, ip[13] = 0, ip[14] = 2, ip[15] = 15;
+    ip[16] = 10, ip[17] = 0, ip[18] = 2, ip[19] = 2;
+    uint32_t sum = 0;
+    for (unsigned i = 0; i < 20; i += 2) {
+        sum += (uint32_t)(ip[i] << 8 | ip[i + 1]);
+    }
+    while (sum >> 16) {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    put16(ip + 10, (uint16_t)~sum);
+    put16(udp, 1234);
+    put16(udp + 2, 5555);
+    put16(udp + 4, (uint16_t)(8 + plen));
+    put16(udp + 6, 0);
+    const char *tag = "parvm-net tx ";
+    unsigned n = 0;
+    while (tag[n]) {
+        pl[n] = (uint8_t)tag[n];
+        n++;
+    }
+    pl[n++] = (uint8_t)('0' + seq / 1000 % 10);
+    pl[n++] = (uint8_t)('0' + seq / 100 % 10);
+    pl[n++] = (uint8_t)('0' + seq / 10 % 10);
+    pl[n++] = (uint8_t)('0' + seq % 10);
+    for (; n < plen; n++) {
+        pl[n] = (uint8_t)(seq * 7 + n);
+    }
+    return 14 + 20 + 8 + plen;
+}
+
+static void test_nic(unsigned slot)
+{
+    base = SLOT(slot);
+    sayu("slot ", slot, ": virtio-net");
+    sayu(", version ", reg(R_VERSION), "\n");
+    if (!setup()) {
+        failed = true;
+        return;
+    }
+    /* 1. Guest -> host. */
+    unsigned sent = 0;
+    for (unsigned i = 0; i < TX_FRAMES; i++) {
+        uint16_t s = (uint16_t)(i % QSIZE);
+        if (!tx(s, build_frame(txq.buf[s] + HDR, i))) {
+            failed = true;
+            break;
+        }
+        sent++;
+    }
+    sayu("  sent ", sent, " frames\n");
+
+    /* 2. Host -> guest, echoed back.  The peer numbers them in bytes
+     * 14..17 (big-endian) after a 14-byte ethernet header. */
+    unsigned echoed = 0, bad = 0;
+    for (unsigned i = 0; i < ECHO_FRAMES; i++) {
+        uint32_t len;
+        int id = rx(&len);
+        if (id < 0) {
+            failed = true;
+            break;
+        }
+        uint8_t *f = rxq.buf[id];
+        uint32_t seq = (uint32_t)f[HDR + 14] << 24 | (uint32_t)f[HDR + 15] << 16 |
+                       (uint32_t)f[HDR + 16] << 8 | f[HDR + 17];
+        /* virtio_net_hdr: flags 0, gso NONE, num_buffers 1 (or 0 on a
+         * legacy-style device: not ours). */
+        if (seq != i || len < 18 || f[0] != 0 || f[1] != 0) {
+            if (bad++ < 4) {
+                sayu("  frame ", i, "");
+                sayu(": seq ", seq, "");
+                sayu(" len ", len, " (WRONG)\n");
+            }
+        }
+        uint16_t s = (uint16_t)(i % QSIZE);
+        for (uint32_t k = 0; k < len; k++) {
+            txq.buf[s][HDR + k] = f[HDR + k];
+        }
+        rx_post((uint16_t)id);
+        reg(R_QUEUE_NOTIFY) = 0;
+        if (!tx(s, len)) {
+            failed = true;
+            break;
+        }
+        echoed++;
+    }
+    sayu("  echoed ", echoed, "");
+    sayu(" frames, ", bad, " out of order or malformed\n");
+    failed |= bad != 0 || echoed != ECHO_FRAMES || sent != TX_FRAMES;
+    reg(R_STATUS) = 0;
+    sayu("  after reset: status ", reg(R_STATUS), "\n");
+}
+
+void guest_trap(uint64_t cause)
+{
+    sayu("unexpected trap ", cause, "\n");
+    power_off(false);
+}
+
+void guest_main(uint64_t h, const uint8_t *fdt)
+{
+    (void)fdt;
+    if (h != 0) {
+        for (;;) {
+            __asm__ volatile("wfi");
+        }
+    }
+    unsigned found = 0;
+    for (unsigned i = 0; i < 8; i++) {
+        if (mmio32(SLOT(i) + R_MAGIC) == 0x74726976 && mmio32(SLOT(i) + R_DEVICE_ID) == 1) {
+            test_nic(i);
+            found++;
+        }
+    }
+    sayu("virtio-net devices: ", found, failed ? ", FAILED\n" : ", all checks passed\n");
+    power_off(!failed && found > 0);
+}
