@@ -7,12 +7,18 @@
  * UDP has no flow control: a receiver that stops reading loses what the
  * kernel cannot buffer.  AF_UNIX datagram sockets do: a full receiver
  * blocks (or, non-blocking, refuses with EAGAIN) the sender, so the
- * lossless tests use them.  We connect() a unix socket to its remote
- * whenever the remote exists, because only a connected unix datagram
+ * lossless tests use them.  A unix socket is connect()ed to its remote at
+ * open when the remote exists, because only a connected unix datagram
  * socket polls writable according to the receiver's room (otherwise
- * POLLOUT would fire at once after EAGAIN, a busy loop).  A connected
- * unix socket takes datagrams only from its remote, which is what a
- * point-to-point "remote" means anyway.
+ * POLLOUT fires at once after EAGAIN, and the retries spin until the
+ * receiver reads).  A connected unix socket takes datagrams only from its
+ * remote, which is what a point-to-point "remote" means anyway.  If the
+ * remote goes away the kernel dissolves the association on the first
+ * failed send (ECONNREFUSED) and we address the path explicitly from then
+ * on, so a restarted peer is reached again.  connect() happens only at
+ * open, before the fd is shared: connecting later, on a sending thread,
+ * would race (in ThreadSanitizer's model of fds, not in the kernel) with
+ * the I/O thread's epoll_ctl on the same fd.
  */
 #include "net-internal.h"
 
@@ -31,7 +37,8 @@ typedef struct SockBackend {
     struct sockaddr_storage dst;
     socklen_t dst_len;
     bool is_unix;
-    bool connected;             /* unix: connect()ed to dst */
+    bool connected;             /* unix: connect()ed to dst; written at
+                                   open and by the (serialized) sender */
     char local_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 } SockBackend;
 
@@ -257,7 +264,6 @@ static ssize_t sock_send(PvNetdev *nd, const void *buf, size_t len)
     SockBackend *s = nd->be;
     ssize_t n;
 
-    try_connect(s, nd->fd);
     do {
         if (s->connected) {
             n = send(nd->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
@@ -272,13 +278,13 @@ static ssize_t sock_send(PvNetdev *nd, const void *buf, size_t len)
     if (errno == EWOULDBLOCK || errno == EAGAIN || errno == ENOBUFS) {
         return -EAGAIN;
     }
-    if (s->connected && (errno == ECONNREFUSED || errno == ENOTCONN)) {
-        /* The remote went away (a unix peer closed): reconnect next time. */
-        struct sockaddr_un none = { .sun_family = AF_UNSPEC };
-        connect(nd->fd, (struct sockaddr *)&none, sizeof(sa_family_t));
+    int e = errno;
+    if (s->connected && (e == ECONNREFUSED || e == ENOTCONN)) {
+        /* The remote went away; the kernel has disconnected us: name the
+         * path from now on, so that a new peer there is reached. */
         s->connected = false;
     }
-    return -errno;
+    return -e;
 }
 
 static void sock_cleanup(PvNetdev *nd)
