@@ -54,6 +54,12 @@ struct PvDevice {
      * harts on two devices must not bounce a line (bench/dispatch). */
     char pad_before_lock[64];
     PvMutex lock;
+    /* device-work.h: how the I/O thread gets the lock without waiting.
+     * Next to the lock: every pv_device_lock()/unlock() reads them. */
+    atomic_bool io_wants_lock;
+    struct PvDeviceWork *_Atomic work_queue;    /* PV_FLOW_QUEUE, LIFO */
+    struct PvDeviceWork *_Atomic notify_list;   /* PV_FLOW_NOTIFY waiters */
+    atomic_uint_fast64_t work_stats[4];
     char pad_after_lock[64];
     /* Set once by unrealize; dispatch refuses accesses once it sees it. */
     atomic_bool removed;

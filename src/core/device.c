@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "parvm/device-work.h"
 #include "parvm/dispatch.h"
 #include "parvm/memory.h"
 
@@ -21,6 +22,12 @@ void pv_device_init(PvDevice *dev, PvDeviceClass *cls, PvVm *vm, const char *id)
     /* The class's lock class is per type, shared by every instance. */
     pv_mutex_init(&dev->lock, &cls->lock_class);
     atomic_init(&dev->removed, false);
+    atomic_init(&dev->io_wants_lock, false);
+    atomic_init(&dev->work_queue, NULL);
+    atomic_init(&dev->notify_list, NULL);
+    for (unsigned i = 0; i < 4; i++) {
+        atomic_init(&dev->work_stats[i], 0);
+    }
 }
 
 void pv_device_ref(PvDevice *dev)
@@ -93,9 +100,9 @@ void pv_device_unrealize(PvDevice *dev)
     /* 2. Mark removed under the device's lock: a device-mode access that
      * already looked the device up either finished before we got the lock or
      * sees the flag once it gets it, and refuses (G3). */
-    pv_mutex_lock(&dev->lock);
+    pv_device_lock(dev);
     atomic_store_explicit(&dev->removed, true, memory_order_release);
-    pv_mutex_unlock(&dev->lock);
+    pv_device_unlock(dev);
 
     /* 3. Every access runs inside an RCU read-side section, so after a grace
      * period no access that could have missed the flag (lockless or

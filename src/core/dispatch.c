@@ -5,6 +5,7 @@
  * describes the flow; docs/architecture.md the rules behind it.
  */
 #include "parvm/dispatch.h"
+#include "parvm/device-work.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -310,7 +311,8 @@ static PvAccessStatus io_access(MemoryRegion *mr, hwaddr off, unsigned size,
      * paths (I/O thread, timers) still take only its own lock, so dropping
      * it would race them.  Order: device lock, then global lock.
      */
-    PvMutex *taken_dev = NULL, *taken_global = NULL;
+    PvMutex *taken_global = NULL;
+    bool taken_dev = false;
     bool all_global = pv_vm_all_global(vm);
     if (mr->mode == PV_DISPATCH_DEVICE) {
         /* S5: global lock -> device lock is forbidden; only trylock.  And
@@ -318,16 +320,16 @@ static PvAccessStatus io_access(MemoryRegion *mr, hwaddr off, unsigned size,
          * order (its DMA addresses pick the target), so two harts could
          * deadlock two devices: nested device locks are only tried too. */
         if (pv_lock_kinds_held() & (1u << PV_LOCK_KIND_GLOBAL | 1u << PV_LOCK_KIND_DEVICE)) {
-            if (!pv_mutex_trylock(&dev->lock)) {
+            if (!pv_device_trylock(dev)) {
                 pv_guest_error(vm, "access to \"%s\" from under another lock: device busy",
                                mr->name);
                 st = PV_ACCESS_LOCK_BUSY;
                 goto out;
             }
         } else {
-            pv_mutex_lock(&dev->lock);
+            pv_device_lock(dev);
         }
-        taken_dev = &dev->lock;
+        taken_dev = true;
     }
     if (mr->mode == PV_DISPATCH_GLOBAL || all_global) {
         /* A caller that already holds the global lock (a global-mode
@@ -348,13 +350,16 @@ static PvAccessStatus io_access(MemoryRegion *mr, hwaddr off, unsigned size,
     } else {
         st = ops_access(mr, off, size, val, is_write);
     }
-    dispatch_stack.depth = depth;
     if (taken_global) {
         pv_mutex_unlock(taken_global);
     }
     if (taken_dev) {
-        pv_mutex_unlock(taken_dev);
+        /* Runs work the I/O thread queued for the device (S8 flow 2) while
+         * the device is still on this thread's stack, so that the work's
+         * own accesses to it are refused as re-entrant. */
+        pv_device_unlock(dev);
     }
+    dispatch_stack.depth = depth;
 
 out:
     region_stats_count(mr->stats, st);

@@ -288,6 +288,18 @@ fail:
     return NULL;
 }
 
+void pv_clint_reset(PvClint *c)
+{
+    for (unsigned i = 0; i < c->nharts; i++) {
+        atomic_store(&c->harts[i].msip, false);
+        hart_update_msip(&c->harts[i]);
+    }
+    /* mtime back to 0 (the ACLINT spec and QEMU 7.2); mtimecmp is left
+     * alone, as QEMU leaves it (the spec calls it unknown after reset).
+     * Re-evaluates MTIP on every hart. */
+    write_mtime(c, PV_CLINT_MTIME, 8, 0);
+}
+
 MemoryRegion *pv_clint_mmio(PvClint *c)
 {
     return &c->mmio;

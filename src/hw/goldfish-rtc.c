@@ -287,6 +287,14 @@ PvGoldfishRtc *pv_goldfish_rtc_new(PvVm *vm, PvEventLoop *loop, const PvIrq *irq
     return r;
 }
 
+void pv_goldfish_rtc_reset(PvGoldfishRtc *r)
+{
+    pv_timer_cancel(r->timer);
+    atomic_store(&r->alarm_next, 0);
+    atomic_store(&r->flags, 0);
+    update_irq(r);
+}
+
 MemoryRegion *pv_goldfish_rtc_mmio(PvGoldfishRtc *r)
 {
     return &r->mmio;

@@ -13,6 +13,7 @@
 
 #include <inttypes.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define WORDS ((PV_PLIC_NUM_SOURCES + 31) / 32)
 
@@ -305,6 +306,21 @@ fail:
     free(p->out_level);
     free(p);
     return NULL;
+}
+
+void pv_plic_reset(PvPlic *p)
+{
+    pv_mutex_lock(&p->lock);
+    memset(p->priority, 0, sizeof(p->priority));
+    memset(p->claimed, 0, sizeof(p->claimed));
+    memset(p->enable, 0, (size_t)p->ncontexts * WORDS * sizeof(*p->enable));
+    memset(p->threshold, 0, p->ncontexts * sizeof(*p->threshold));
+    /* The input wires keep their levels (their devices drive them); a
+     * line still high is pending again, as after a completion. */
+    memcpy(p->pending, p->level, sizeof(p->pending));
+    set_bit(p->pending, 0, false);
+    update_locked(p);
+    pv_mutex_unlock(&p->lock);
 }
 
 MemoryRegion *pv_plic_mmio(PvPlic *p)

@@ -4,9 +4,11 @@
  *
  * Everything below "under dev.lock" is only touched with the device lock
  * held: by MMIO handlers (dispatch mode DEVICE takes it for us), by the
- * I/O thread's input callback and by the character-timeout timer callback
- * (which take it themselves; they hold no other lock, so the blocking
- * acquisition is in the allowed order).  Under it we take only leaf locks:
+ * I/O thread's input callback and by the character-timeout timer callback.
+ * Those two never wait for the lock (a vCPU may hold it): they submit
+ * device work in the trylock flow and, if the lock is busy, run again from
+ * a bottom half while vCPUs yield to them (device-work.h).  Under it we
+ * take only leaf locks:
  * the event loop's (timers, fd handler) and the interrupt controller's.
  */
 #include "parvm/hw/uart.h"
@@ -18,6 +20,7 @@
 #include <unistd.h>
 
 #include "parvm/clock.h"
+#include "parvm/device-work.h"
 
 #define FIFO_LEN 16
 
@@ -71,6 +74,13 @@ struct PvUart {
     bool thr_ipending, timeout_ipending;
     bool irq_level;             /* last level set on irq */
     int64_t char_ns;            /* time to transmit one frame */
+
+    /* The I/O thread's callbacks reach the lock through device work
+     * (trylock flow: never waiting on a vCPU inside a UART handler); a
+     * busy lock re-runs them from retry_bh. */
+    PvDeviceWork input_work, timeout_work;
+    atomic_bool retry_input, retry_timeout;
+    PvBH *retry_bh;
 
     PvEventLoop *in_loop;       /* input: set once by attach */
     int in_fd;                  /* -1: no input */
@@ -191,21 +201,20 @@ static void detach_input_locked(PvUart *u)
     }
 }
 
-/* I/O thread, no lock held. */
-static void uart_input_cb(void *opaque)
+/* Under dev.lock (device work): read what the FIFO can take. */
+static void uart_input_run(PvDeviceWork *w)
 {
-    PvUart *u = opaque;
+    PvUart *u = w->opaque;
     uint8_t buf[FIFO_LEN];
 
-    pv_mutex_lock(&u->dev.lock);
     /* A spurious call after a pause or detach is harmless: look again. */
     if (u->in_fd < 0 || u->in_paused) {
-        goto out;
+        return;
     }
     unsigned n = can_receive_locked(u);
     if (n == 0) {
         pause_input_locked(u);
-        goto out;
+        return;
     }
     ssize_t r = read(u->in_fd, buf, n);
     if (r > 0) {
@@ -216,21 +225,53 @@ static void uart_input_cb(void *opaque)
     } else if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
         detach_input_locked(u);     /* end of file or a broken fd */
     }
-out:
-    pv_mutex_unlock(&u->dev.lock);
 }
 
-/* I/O thread, no lock held: 4 character times passed without a read. */
-static void uart_fifo_timeout_cb(void *opaque)
+/* Under dev.lock (device work): 4 character times passed without a read. */
+static void uart_timeout_run(PvDeviceWork *w)
 {
-    PvUart *u = opaque;
+    PvUart *u = w->opaque;
 
-    pv_mutex_lock(&u->dev.lock);
     if ((u->fcr & FCR_FE) && u->rx_count) {
         u->timeout_ipending = true;
         update_irq_locked(u);
     }
-    pv_mutex_unlock(&u->dev.lock);
+}
+
+/* Lock busy: try again from the bottom half.  Any thread, never waits. */
+static void uart_retry(PvDeviceWork *w)
+{
+    PvUart *u = w->opaque;
+
+    atomic_store(w == &u->input_work ? &u->retry_input : &u->retry_timeout, true);
+    pv_bh_schedule(u->retry_bh);
+}
+
+/* I/O thread, no lock held. */
+static void uart_retry_cb(void *opaque)
+{
+    PvUart *u = opaque;
+
+    if (atomic_exchange(&u->retry_input, false)) {
+        pv_device_work_submit(&u->dev, &u->input_work);
+    }
+    if (atomic_exchange(&u->retry_timeout, false)) {
+        pv_device_work_submit(&u->dev, &u->timeout_work);
+    }
+}
+
+/* I/O thread, no lock held: the input fd is readable. */
+static void uart_input_cb(void *opaque)
+{
+    PvUart *u = opaque;
+    pv_device_work_submit(&u->dev, &u->input_work);
+}
+
+/* I/O thread, no lock held: the character timeout fired. */
+static void uart_fifo_timeout_cb(void *opaque)
+{
+    PvUart *u = opaque;
+    pv_device_work_submit(&u->dev, &u->timeout_work);
 }
 
 /* ---- transmit side ----------------------------------------------------- */
@@ -437,6 +478,34 @@ static const MemoryRegionOps uart_ops = {
     .impl = { .min_access_size = 1, .max_access_size = 8 },
 };
 
+/* Power-on register state, as QEMU's; the RX FIFO emptied. */
+static void reset_regs_locked(PvUart *u)
+{
+    u->rbr = u->ier = u->fcr = u->lcr = u->scr = 0;
+    u->iir = IIR_NO_INT;
+    u->lsr = LSR_TEMT | LSR_THRE;
+    u->msr = MSR_DCD | MSR_DSR | MSR_CTS;
+    u->mcr = MCR_OUT2;
+    u->divider = 0x0c;
+    u->rx_head = u->rx_count = 0;
+    u->rx_itl = 1;
+    u->thr_ipending = u->timeout_ipending = false;
+    update_params_locked(u);
+}
+
+void pv_uart_reset(PvUart *u)
+{
+    pv_device_lock(&u->dev);
+    reset_regs_locked(u);
+    pv_timer_cancel(u->fifo_timer);
+    update_irq_locked(u);
+    /* The emptied FIFO has room again. */
+    if (u->in_loop) {
+        resume_input_locked(u);
+    }
+    pv_device_unlock(&u->dev);
+}
+
 static void uart_finalize(PvDevice *dev)
 {
     PvUart *u = (PvUart *)dev;
@@ -444,6 +513,7 @@ static void uart_finalize(PvDevice *dev)
     /* The core has destroyed dev->lock by now; pv_uart_destroy() made sure
      * that no callback of ours can take it any more. */
     pv_timer_free(u->fifo_timer);
+    pv_bh_free(u->retry_bh);
     memory_region_destroy(&u->mmio);
     free(u);
 }
@@ -462,21 +532,21 @@ PvUart *pv_uart_new(PvVm *vm, PvEventLoop *loop, const PvIrq *irq, int out_fd)
         return NULL;
     }
     u->fifo_timer = pv_timer_new(loop, uart_fifo_timeout_cb, u);
-    if (!u->fifo_timer) {
+    u->retry_bh = pv_bh_new(loop, uart_retry_cb, u);
+    if (!u->fifo_timer || !u->retry_bh) {
+        pv_timer_free(u->fifo_timer);
+        pv_bh_free(u->retry_bh);
         free(u);
         return NULL;
     }
+    u->input_work = (PvDeviceWork){ .run = uart_input_run, .retry = uart_retry,
+                                    .opaque = u, .flow = PV_FLOW_TRYLOCK };
+    u->timeout_work = (PvDeviceWork){ .run = uart_timeout_run, .retry = uart_retry,
+                                      .opaque = u, .flow = PV_FLOW_TRYLOCK };
     u->irq = *irq;
     u->out_fd = out_fd;
     u->in_fd = -1;
-    /* Reset state, as QEMU's. */
-    u->iir = IIR_NO_INT;
-    u->lsr = LSR_TEMT | LSR_THRE;
-    u->msr = MSR_DCD | MSR_DSR | MSR_CTS;
-    u->mcr = MCR_OUT2;
-    u->divider = 0x0c;
-    u->rx_itl = 1;
-    update_params_locked(u);
+    reset_regs_locked(u);
 
     pv_device_init(&u->dev, &uart_class, vm, "uart");
     memory_region_init_io(&u->mmio, vm, &u->dev, &uart_ops, u, "serial", PV_UART_SIZE);
@@ -492,7 +562,7 @@ int pv_uart_attach_input(PvUart *u, PvEventLoop *loop, int fd)
     if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
         return -errno;
     }
-    pv_mutex_lock(&u->dev.lock);
+    pv_device_lock(&u->dev);
     if (u->in_loop || u->in_fd >= 0) {
         r = -EBUSY;     /* one input per UART, attached once */
         goto out;
@@ -506,7 +576,7 @@ int pv_uart_attach_input(PvUart *u, PvEventLoop *loop, int fd)
         u->in_fd = -1;
     }
 out:
-    pv_mutex_unlock(&u->dev.lock);
+    pv_device_unlock(&u->dev);
     return r;
 }
 
@@ -527,16 +597,20 @@ void pv_uart_destroy(PvUart *u)
     /* First no MMIO: only MMIO resumes the input or re-arms the timer
      * once the input is detached. */
     pv_device_unrealize(&u->dev);
-    pv_mutex_lock(&u->dev.lock);
+    pv_device_lock(&u->dev);
     in_loop = u->in_loop;
     detach_input_locked(u);
     pv_timer_cancel(u->fifo_timer);
-    pv_mutex_unlock(&u->dev.lock);
+    pv_device_unlock(&u->dev);
     /* Then wait out the callbacks that had already started: they take
      * dev->lock, which finalize will find destroyed.  No lock held here. */
     if (in_loop) {
         pv_event_loop_quiesce(in_loop);
     }
     pv_timer_del(u->fifo_timer);
+    /* A retry scheduled by a callback that started before the detach
+     * finds the input gone, or no data: harmless, and waited for here. */
+    pv_bh_free(u->retry_bh);
+    u->retry_bh = NULL;
     pv_device_unref(&u->dev);
 }

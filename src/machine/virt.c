@@ -174,6 +174,19 @@ static uint64_t fdt_address(uint64_t ram_base, uint64_t ram_size, size_t fdt_siz
     return (top - fdt_size) & ~((2ull << 20) - 1);
 }
 
+/*
+ * System reset of the devices, as QEMU's: each back to its power-on state,
+ * interrupt controllers last so that they see the lines the others left.
+ * Main thread, harts held, no lock held.
+ */
+static void reset_devices(Virt *m)
+{
+    pv_uart_reset(m->uart);
+    pv_goldfish_rtc_reset(m->rtc);
+    pv_clint_reset(m->clint);
+    pv_plic_reset(m->plic);
+}
+
 /* Load firmware, kernel and device tree; fill the reset ROM. */
 static int load_images(Virt *m, const PvOptions *o, const void *fdt, size_t fdt_size)
 {
@@ -461,11 +474,17 @@ int virt_machine_run(const PvOptions *o)
         for (unsigned h = 0; h < m->nharts; h++) {
             riscv_hart_reset(m->vcpus[h].hart);
         }
+        reset_devices(m);
         pv_rcu_offline();       /* reading files */
         int r = load_images(m, o, fdt, fdt_size);
         pv_rcu_online();
         if (r < 0) {
             goto out;
+        }
+        /* As QEMU: a machine reset while not running is "prelaunch" until
+         * the next cont. */
+        if (pv_cpus_user_paused(&m->cpus)) {
+            atomic_store(&m->prelaunch, true);
         }
         bool guest = (req & VIRT_REQ_GUEST_RESET) != 0;
         virt_qmp_reset_event(m, guest, guest ? "guest-reset" : "host-qmp-system-reset");

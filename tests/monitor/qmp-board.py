@@ -53,6 +53,21 @@ with tempfile.TemporaryDirectory() as d:
         t.ok(e["data"] == {"guest": False, "reason": "host-qmp-system-reset"}, "RESET %s" % e)
         t.ok(vm.until("hart 0 up", 2) and vm.until("hart 1 up", 2),
              "harts came up again after the reset: %r" % vm.text())
+        # As QEMU: a reset while stopped leaves the machine in "prelaunch",
+        # the harts parked at the reset vector until cont.
+        t.ok(c.cmd("stop") == {"return": {}, "id": "stop"}, "stop before reset")
+        c.event("STOP")
+        ups = vm.text().count("hart 0 up")
+        t.ok(c.cmd("system_reset") == {"return": {}, "id": "system_reset"}, "system_reset paused")
+        c.event("RESET")
+        r = c.cmd("query-status")["return"]
+        t.ok(r["status"] == "prelaunch" and r["running"] is False,
+             "reset while paused: prelaunch: %s" % r)
+        t.ok(not vm.until("hart 0 up", ups + 1, 0.3), "no hart runs before cont")
+        t.ok(c.cmd("cont") == {"return": {}, "id": "cont"}, "cont after reset")
+        c.event("RESUME")
+        t.ok(c.cmd("query-status")["return"]["status"] == "running", "running after cont")
+        t.ok(vm.until("hart 0 up", ups + 1, 5), "harts run again after cont")
         r = c.cmd("no-such-command")
         t.ok(r["error"]["class"] == "CommandNotFound" and r["id"] == "no-such-command",
              "unknown command")

@@ -42,6 +42,11 @@ PvClint *pv_clint_new(PvVm *vm, PvEventLoop *loop, unsigned nharts,
                       const PvIrq *mtip, const PvIrq *msip);
 
 /* The region to map (the board maps it at 0x2000000). */
+/* System reset, as QEMU's: mtime 0, every MSIP 0, mtimecmp unchanged
+ * (tests/guest/programs/reset.c compares).  Any thread, never waits; meant for a machine whose harts
+ * are held. */
+void pv_clint_reset(PvClint *c);
+
 MemoryRegion *pv_clint_mmio(PvClint *c);
 PvDevice *pv_clint_device(PvClint *c);
 

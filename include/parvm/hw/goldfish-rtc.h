@@ -35,6 +35,12 @@ typedef struct PvGoldfishRtc PvGoldfishRtc;
 /* NULL on allocation failure. */
 PvGoldfishRtc *pv_goldfish_rtc_new(PvVm *vm, PvEventLoop *loop, const PvIrq *irq);
 
+/* System reset, as QEMU's: alarm stopped, interrupt disabled and not
+ * pending; the time keeps running (its offset from host time stays).  Any
+ * thread, never waits (an alarm callback already running finds the alarm
+ * stopped). */
+void pv_goldfish_rtc_reset(PvGoldfishRtc *r);
+
 MemoryRegion *pv_goldfish_rtc_mmio(PvGoldfishRtc *r);
 PvDevice *pv_goldfish_rtc_device(PvGoldfishRtc *r);
 

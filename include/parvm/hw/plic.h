@@ -55,6 +55,11 @@ typedef struct PvPlic PvPlic;
  */
 PvPlic *pv_plic_new(PvVm *vm, unsigned nharts, const PvIrq *outputs);
 
+/* System reset: priorities, enables, thresholds and claims cleared;
+ * sources whose line is high stay pending.  Any thread; takes the PLIC's
+ * leaf lock. */
+void pv_plic_reset(PvPlic *p);
+
 MemoryRegion *pv_plic_mmio(PvPlic *p);
 PvDevice *pv_plic_device(PvPlic *p);
 

@@ -14,8 +14,9 @@
  *
  * Dispatch mode DEVICE: the registers are under the UART's own device lock.
  * Output is write(2) to the fd given at creation, under that lock.  Input
- * comes from the I/O thread (pv_uart_attach_input()), which takes the same
- * lock to push bytes into the RX FIFO; when the FIFO (or, FIFOs off, RBR)
+ * comes from the I/O thread (pv_uart_attach_input()), which gets the same
+ * lock without ever waiting for it (device work, trylock flow) to push
+ * bytes into the RX FIFO; when the FIFO (or, FIFOs off, RBR)
  * is full it stops reading the fd until the guest drains it: no byte is
  * dropped.  The IRQ line is set under the device lock.
  */
@@ -42,6 +43,10 @@ typedef struct PvUart PvUart;
  * timer and, once attached, the input.  NULL on allocation failure.
  */
 PvUart *pv_uart_new(PvVm *vm, PvEventLoop *loop, const PvIrq *irq, int out_fd);
+
+/* System reset: registers as at power-on, RX FIFO emptied, interrupt
+ * low.  Any thread holding no lock; takes the device lock. */
+void pv_uart_reset(PvUart *u);
 
 MemoryRegion *pv_uart_mmio(PvUart *u);
 PvDevice *pv_uart_device(PvUart *u);
