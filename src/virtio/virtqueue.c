@@ -463,12 +463,12 @@ void pv_virtq_set_notification(PvVirtqueue *vq, AddressSpace *as, bool enable)
 
 /* ---- buffers ------------------------------------------------------------- */
 
-static size_t sg_copy(AddressSpace *as, const PvVirtqSg *sg, unsigned n, size_t offset,
-                      void *buf, size_t len, bool to_guest)
+static size_t sg_copy(AddressSpace *as, const PvVirtqSg *sg, unsigned first, unsigned n,
+                      size_t offset, void *buf, size_t len, bool to_guest)
 {
     size_t done = 0;
 
-    for (unsigned i = 0; i < n && done < len; i++) {
+    for (unsigned i = first; i < first + n && done < len; i++) {
         if (offset >= sg[i].len) {
             offset -= sg[i].len;
             continue;
@@ -490,11 +490,11 @@ static size_t sg_copy(AddressSpace *as, const PvVirtqSg *sg, unsigned n, size_t 
 size_t pv_virtq_copy_from_out(AddressSpace *as, const PvVirtqElem *elem, size_t offset,
                               void *buf, size_t len)
 {
-    return sg_copy(as, elem->sg, elem->out_num, offset, buf, len, false);
+    return sg_copy(as, elem->sg, 0, elem->out_num, offset, buf, len, false);
 }
 
 size_t pv_virtq_copy_to_in(AddressSpace *as, const PvVirtqElem *elem, size_t offset,
                            const void *buf, size_t len)
 {
-    return sg_copy(as, elem->sg + elem->out_num, elem->in_num, offset, (void *)buf, len, true);
+    return sg_copy(as, elem->sg, elem->out_num, elem->in_num, offset, (void *)buf, len, true);
 }

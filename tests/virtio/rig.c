@@ -156,6 +156,11 @@ static const PvVirtioDeviceOps echo_ops = {
 
 void rig_init(Rig *r, bool start_loop)
 {
+    rig_init_flow(r, start_loop, PV_FLOW_TRYLOCK);
+}
+
+void rig_init_flow(Rig *r, bool start_loop, PvFlow flow)
+{
     fixture_init(&r->f);
     atomic_init(&r->irq, false);
     atomic_init(&r->raises, 0);
@@ -174,7 +179,7 @@ void rig_init(Rig *r, bool start_loop)
     r->echo->loop = start_loop ? r->loop : NULL;
     PvIrq irq = pv_irq_make(echo_irq, r, 1);
     CHECK(pv_virtio_init(&r->echo->v, &echo_ops, &r->f.vm, &r->f.as, r->loop, "virtio-echo",
-                         &irq, PV_FLOW_TRYLOCK) == 0);
+                         &irq, flow) == 0);
     static const uint8_t cfg[RIG_CONFIG_SIZE] = { 0x11, 0x22, 0x33, 0x44, 0x55, 0x66,
                                                   0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc };
     memcpy(r->echo->v.config, cfg, sizeof(cfg));
