@@ -57,6 +57,15 @@ static inline void st64(uint8_t *p, uint64_t v) { v = htole64(v); memcpy(p, &v, 
 
 /* ---- finishing requests (under dev.lock) ---------------------------------- */
 
+/* pv_virtq_pop() allocates the element and its sg array separately (the
+ * virtqueue.h comment says free() alone; the implementation and its own
+ * tests free both). */
+static void elem_free(PvVirtqElem *e)
+{
+    free(e->sg);
+    free(e);
+}
+
 static void put_status(PvVirtioDevice *v, unsigned q, PvVirtqElem *elem, uint8_t status)
 {
     pv_virtq_copy_to_in(v->dma_as, elem, elem->in_len - 1, &status, 1);
@@ -97,7 +106,7 @@ static void done_run(PvDeviceWork *w)
             pushed |= 1u << r->q;
         }
         free(r->buf);
-        free(r->elem);
+        elem_free(r->elem);
         free(r);
         inflight_add(s, -1);
         /* Last reference possibly: finalize waits for a grace period, which
@@ -156,7 +165,7 @@ static void start_io(PvVirtioBlk *s, unsigned q, PvVirtqElem *elem, uint32_t typ
     if (!r) {
         free(buf);
         put_status(&s->v, q, elem, PV_VIRTIO_BLK_S_IOERR);
-        free(elem);
+        elem_free(elem);
         return;
     }
     *r = (BlkReq){ .s = s, .elem = elem, .epoch = s->v.reset_epoch, .q = q, .type = type,
@@ -172,7 +181,7 @@ static void start_io(PvVirtioBlk *s, unsigned q, PvVirtqElem *elem, uint32_t typ
 static void finish(PvVirtioBlk *s, unsigned q, PvVirtqElem *elem, uint8_t status)
 {
     put_status(&s->v, q, elem, status);
-    free(elem);
+    elem_free(elem);
 }
 
 static void ioerr(PvVirtioBlk *s, unsigned q, PvVirtqElem *elem, const char *what,
@@ -233,7 +242,7 @@ static bool handle(PvVirtioBlk *s, unsigned q, PvVirtqElem *elem)
     uint8_t hdr[16];
 
     if (elem->out_len < sizeof(hdr) || elem->in_len < 1) {
-        free(elem);
+        elem_free(elem);
         pv_virtio_set_needs_reset(v, "virtio-blk: request without a 16-byte header or a status byte");
         return false;
     }
