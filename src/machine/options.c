@@ -370,7 +370,7 @@ static int check_devices(PvOptions *o, char *err, size_t len)
     return 0;
 }
 
-int pv_parse_options(int argc, char **argv, PvOptions *o, char *err, size_t len)
+static int parse_options(int argc, char **argv, PvOptions *o, char *err, size_t len)
 {
     *o = (PvOptions){ .smp = 1, .ram_size = 128ull << 20, .bios = "default",
                       .hotplug_timeout_ms = 5000 };
@@ -481,6 +481,15 @@ int pv_parse_options(int argc, char **argv, PvOptions *o, char *err, size_t len)
         }
     }
     return check_devices(o, err, len);
+}
+
+int pv_parse_options(int argc, char **argv, PvOptions *o, char *err, size_t len)
+{
+    if (parse_options(argc, argv, o, err, len) < 0) {
+        pv_options_free(o);     /* the caller frees only what succeeded */
+        return -1;
+    }
+    return 0;
 }
 
 void pv_options_free(PvOptions *o)
