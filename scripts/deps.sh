@@ -11,7 +11,7 @@ pkgs=(gcc libc6-dev meson ninja-build pkg-config liburcu-dev libfdt-dev libjanss
 case "${1:-build}" in
   build) ;;
   run) pkgs+=(gcc-riscv64-unknown-elf) ;;
-  test) pkgs+=(gcc-riscv64-unknown-elf qemu-system-misc device-tree-compiler) ;;
+  test) pkgs+=(gcc-riscv64-unknown-elf qemu-system-misc device-tree-compiler gdb) ;;
   *) echo "usage: $0 build|run|test" >&2; exit 2 ;;
 esac
 
