@@ -2,7 +2,7 @@
 /*
  * A virtio device on the virtio-mmio transport (virtio 1.2 section 4.2,
  * Version 2 registers only), TinyEMU-style: the transport half
- * (src/virtio/virtio-mmio.c: registers, features, status, queues,
+ * (src/virtio/mmio.c: registers, features, status, queues,
  * interrupts, notifiers) and the device half (virtio-blk, virtio-net:
  * PvVirtioDeviceOps) in one object.  A backend (block file, netdev) hands
  * data to the device only through callbacks the device registered.
@@ -92,7 +92,9 @@ typedef struct PvVirtioDeviceOps {
     /* No lock held, after unrealize: stop backends and wait for them.
      * Optional. */
     void (*unrealize)(PvVirtioDevice *v);
-    /* Free device-specific state (call_rcu thread, no lock).  Optional. */
+    /* Free device-specific state (call_rcu thread, no lock), not the
+     * object itself: pv_virtio_finalize() then frees @v with free().
+     * Optional. */
     void (*finalize)(PvVirtioDevice *v);
 } PvVirtioDeviceOps;
 
@@ -127,15 +129,19 @@ struct PvVirtioDevice {
 };
 
 /*
- * Initialise @v (embedded first in the device's own struct, zeroed) and
- * register its queue notifiers with @loop.  The caller fills v->config
- * afterwards and maps v->mmio.  Returns 0 or -errno.
+ * Initialise @v (embedded first in the device's own struct, zeroed,
+ * allocated with malloc/calloc) and register its queue notifiers with
+ * @loop.  The caller fills v->config afterwards and maps v->mmio.  Returns
+ * 0 or -errno; on failure nothing is left registered and the caller frees
+ * its struct itself.  No lock held (takes the map lock briefly).
  */
 int pv_virtio_init(PvVirtioDevice *v, const PvVirtioDeviceOps *ops, PvVm *vm,
                    AddressSpace *dma_as, PvEventLoop *loop, const char *id,
                    const PvIrq *irq, PvFlow notify_flow);
 
-/* The PvDeviceClass.finalize of every virtio device. */
+/* The PvDeviceClass.finalize of every virtio device: ops->finalize, then
+ * the notifiers and the region, then free(v) -- so the device's struct
+ * (with the PvVirtioDevice first) must come from malloc/calloc. */
 void pv_virtio_finalize(PvDevice *dev);
 
 /* See the header comment.  Never inside a dispatch. */
