@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Build the libFuzzer targets with clang under ASan+UBSan and run each for
 # a bounded time.  Usage: fuzz/run.sh [SECONDS]   (default 60 per target)
-# Corpora grow in build-fuzz/corpus/<target>; crashes land in
-# build-fuzz/artifacts/ and make this script fail.
+# Corpora grow in build/fuzz/corpus/<target>; crashes land in
+# build/fuzz/artifacts/ and make this script fail.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs="${1:-60}"
-dir=build-fuzz
+dir=build/fuzz
 if ! command -v clang >/dev/null; then
   echo "fuzz/run.sh: clang not found (scripts/deps.sh test installs it)" >&2
   exit 1

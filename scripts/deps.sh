@@ -13,7 +13,7 @@ pkgs=(gcc libc6-dev meson ninja-build pkg-config liburcu-dev libfdt-dev libjanss
 case "${1:-build}" in
   build) ;;
   run) pkgs+=(gcc-riscv64-unknown-elf) ;;
-  test) pkgs+=(gcc-riscv64-unknown-elf qemu-system-misc device-tree-compiler clang) ;;
+  test) pkgs+=(gcc-riscv64-unknown-elf qemu-system-misc device-tree-compiler gdb clang) ;;
   *) echo "usage: $0 build|run|test" >&2; exit 2 ;;
 esac
 

@@ -477,11 +477,30 @@ static inline PvAccessStatus dispatch(AddressSpace *as, hwaddr addr, unsigned si
 {
     check_caller(as, size);
     const FlatView *fv = pv_rcu_deref(as->current);
-    const FlatRange *fr = lookup(fv, addr);
-    if (__builtin_expect(fr && size - 1 <= fr->last - addr, 1)) {
-        return range_access(fv, fr, addr, size, val, is_write);
+    for (unsigned tries = 0;; tries++) {
+        const FlatRange *fr = lookup(fv, addr);
+        if (__builtin_expect(!fr || size - 1 > fr->last - addr, 0)) {
+            return split_access(as, fv, addr, size, val, is_write);
+        }
+        PvAccessStatus st = range_access(fv, fr, addr, size, val, is_write);
+        /*
+         * UNASSIGNED from a mapped range means the device was removed
+         * between our lookup and its lock (G3: refused whole).  Removal
+         * publishes the view without it before it marks the device, so a
+         * newer view exists now: run the access there, as if it had
+         * started after the removal (G1), where the slot's empty transport
+         * (or nothing) answers, as on QEMU.  Bounded, in case removals
+         * keep coming.
+         */
+        if (__builtin_expect(st != PV_ACCESS_UNASSIGNED, 1) || tries == 3) {
+            return st;
+        }
+        const FlatView *now = pv_rcu_deref(as->current);
+        if (now == fv) {
+            return st;
+        }
+        fv = now;
     }
-    return split_access(as, fv, addr, size, val, is_write);
 }
 
 PvAccessStatus address_space_read(AddressSpace *as, hwaddr addr, unsigned size, uint64_t *val)
