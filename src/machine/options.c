@@ -397,7 +397,7 @@ static int parse_options(int argc, char **argv, PvOptions *o, char *err, size_t 
             continue;
         }
         static const char *const with_arg[] = {
-            "-machine", "-M", "-smp", "-m", "-bios", "-kernel", "-append", "-accel", "-qmp",
+            "-machine", "-M", "-smp", "-m", "-bios", "-kernel", "-append", "-initrd", "-accel", "-qmp",
             "-drive", "-device", "-netdev", NULL,
         };
         bool known = false;
@@ -436,6 +436,8 @@ static int parse_options(int argc, char **argv, PvOptions *o, char *err, size_t 
             o->kernel = v;
         } else if (!strcmp(a, "-append")) {
             o->append = v;
+        } else if (!strcmp(a, "-initrd")) {
+            o->initrd = v;
         } else if (!strcmp(a, "-qmp")) {
             if (o->nqmp == sizeof(o->qmp) / sizeof(o->qmp[0])) {
                 return fail(err, len, "-qmp: at most %zu monitors",
@@ -479,6 +481,9 @@ static int parse_options(int argc, char **argv, PvOptions *o, char *err, size_t 
                 return prefix_fail(err, len, "-netdev");
             }
         }
+    }
+    if (o->initrd && !o->kernel) {
+        return fail(err, len, "-initrd only allowed with -kernel option");
     }
     return check_devices(o, err, len);
 }
@@ -528,6 +533,7 @@ void pv_print_help(void)
            "  -bios none|default|FILE       firmware (default: Debian's OpenSBI fw_jump)\n"
            "  -kernel FILE                  ELF or raw image to boot\n"
            "  -append STRING                kernel command line (/chosen/bootargs)\n"
+           "  -initrd FILE                  initial RAM disk, placed as QEMU places it\n"
            "  -accel parvm[,global-lock=all] all-global mode: every device under the\n"
            "                                global lock, for comparison (S12)\n"
            "  -qmp unix:PATH,server=on,wait=off | stdio\n"
