@@ -181,7 +181,7 @@ static void ram_write(uint8_t *p, unsigned size, uint64_t val)
 
 /* DMA between guest RAM and a private host buffer, in the same spirit:
  * 8-byte atomics where the guest side is aligned, bytes elsewhere. */
-static void ram_copy(uint8_t *guest, uint8_t *buf, size_t n, bool to_guest)
+void pv_ram_copy(uint8_t *guest, uint8_t *buf, size_t n, bool to_guest)
 {
     size_t i = 0;
     while (i < n) {
@@ -536,7 +536,7 @@ PvAccessStatus address_space_rw(AddressSpace *as, hwaddr addr, void *buf, size_t
             n = fr->last - pos < rem ? (size_t)(fr->last - pos) + 1 : rem;
             uint8_t *host = fr->mr->ram + fr->offset + (pos - fr->start);
             if (!is_write || !fr->mr->readonly) {
-                ram_copy(host, p + done, n, is_write);
+                pv_ram_copy(host, p + done, n, is_write);
             }
             region_stats_count(fr->mr->stats, PV_ACCESS_OK);
         } else if (fr) {

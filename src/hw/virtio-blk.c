@@ -57,14 +57,6 @@ static inline void st64(uint8_t *p, uint64_t v) { v = htole64(v); memcpy(p, &v, 
 
 /* ---- finishing requests (under dev.lock) ---------------------------------- */
 
-/* pv_virtq_pop() allocates the element and its sg array separately (the
- * virtqueue.h comment says free() alone; the implementation and its own
- * tests free both). */
-static void elem_free(PvVirtqElem *e)
-{
-    free(e->sg);
-    free(e);
-}
 
 static void put_status(PvVirtioDevice *v, unsigned q, PvVirtqElem *elem, uint8_t status)
 {
@@ -106,7 +98,7 @@ static void done_run(PvDeviceWork *w)
             pushed |= 1u << r->q;
         }
         free(r->buf);
-        elem_free(r->elem);
+        pv_virtq_elem_free(r->elem);
         free(r);
         inflight_add(s, -1);
         /* Last reference possibly: finalize waits for a grace period, which
@@ -165,7 +157,7 @@ static void start_io(PvVirtioBlk *s, unsigned q, PvVirtqElem *elem, uint32_t typ
     if (!r) {
         free(buf);
         put_status(&s->v, q, elem, PV_VIRTIO_BLK_S_IOERR);
-        elem_free(elem);
+        pv_virtq_elem_free(elem);
         return;
     }
     *r = (BlkReq){ .s = s, .elem = elem, .epoch = s->v.reset_epoch, .q = q, .type = type,
@@ -181,7 +173,7 @@ static void start_io(PvVirtioBlk *s, unsigned q, PvVirtqElem *elem, uint32_t typ
 static void finish(PvVirtioBlk *s, unsigned q, PvVirtqElem *elem, uint8_t status)
 {
     put_status(&s->v, q, elem, status);
-    elem_free(elem);
+    pv_virtq_elem_free(elem);
 }
 
 static void ioerr(PvVirtioBlk *s, unsigned q, PvVirtqElem *elem, const char *what,
@@ -242,7 +234,7 @@ static bool handle(PvVirtioBlk *s, unsigned q, PvVirtqElem *elem)
     uint8_t hdr[16];
 
     if (elem->out_len < sizeof(hdr) || elem->in_len < 1) {
-        elem_free(elem);
+        pv_virtq_elem_free(elem);
         pv_virtio_set_needs_reset(v, "virtio-blk: request without a 16-byte header or a status byte");
         return false;
     }

@@ -52,8 +52,7 @@ void echo_process(Echo *e, unsigned q)
             }
             uint32_t written = echo_one(v, el);
             bool ok = pv_virtq_push(vq, v->dma_as, el, written);
-            free(el->sg);
-            free(el);
+            pv_virtq_elem_free(el);
             if (!ok) {
                 r = -1;
                 break;
@@ -89,8 +88,7 @@ unsigned echo_complete_held(Echo *e)
             pv_virtq_push(&e->v.vq[q], e->v.dma_as, el, echo_one(&e->v, el));
             pushed++;
         }
-        free(el->sg);
-        free(el);
+        pv_virtq_elem_free(el);
     }
     e->nheld = 0;
     if (pushed) {
@@ -130,8 +128,7 @@ static void echo_finalize(PvVirtioDevice *v)
     Echo *e = (Echo *)v;
 
     for (unsigned i = 0; i < e->nheld; i++) {
-        free(e->held[i]->sg);
-        free(e->held[i]);
+        pv_virtq_elem_free(e->held[i]);
     }
 }
 
