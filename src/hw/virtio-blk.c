@@ -384,37 +384,29 @@ static PvDeviceClass blk_class = {
     .finalize = pv_virtio_finalize,
 };
 
-static const PvVirtioDeviceOps blk_ops_rw = {
-    .cls = &blk_class,
-    .device_id = PV_VIRTIO_BLK_ID,
-    .num_queues = 1,
-    .queue_max = PV_VIRTIO_BLK_QUEUE_SIZE,
-    .config_size = PV_VIRTIO_BLK_CONFIG_SIZE,
-    .features = (1ull << PV_VIRTIO_BLK_F_SEG_MAX) | (1ull << PV_VIRTIO_BLK_F_BLK_SIZE) |
-                (1ull << PV_VIRTIO_BLK_F_FLUSH) | (1ull << PV_VIRTIO_BLK_F_DISCARD) |
-                (1ull << PV_VIRTIO_BLK_F_WRITE_ZEROES),
-    .reset = blk_reset,
-    .queue_notify = blk_queue_notify,
-    .unrealize = blk_unrealize,
-    .finalize = blk_finalize,
-};
+/* The ops of a read-write and of a read-only disk differ only in the RO
+ * feature.  As QEMU: DISCARD and WRITE_ZEROES are offered on a read-only
+ * disk too (they fail with IOERR). */
+#define BLK_OPS(extra_features)                                                   \
+    {                                                                             \
+        .cls = &blk_class,                                                        \
+        .device_id = PV_VIRTIO_BLK_ID,                                            \
+        .num_queues = 1,                                                          \
+        .queue_max = PV_VIRTIO_BLK_QUEUE_SIZE,                                    \
+        .config_size = PV_VIRTIO_BLK_CONFIG_SIZE,                                 \
+        .features = (1ull << PV_VIRTIO_BLK_F_SEG_MAX) |                           \
+                    (1ull << PV_VIRTIO_BLK_F_BLK_SIZE) |                          \
+                    (1ull << PV_VIRTIO_BLK_F_FLUSH) |                             \
+                    (1ull << PV_VIRTIO_BLK_F_DISCARD) |                           \
+                    (1ull << PV_VIRTIO_BLK_F_WRITE_ZEROES) | (extra_features),    \
+        .reset = blk_reset,                                                       \
+        .queue_notify = blk_queue_notify,                                         \
+        .unrealize = blk_unrealize,                                               \
+        .finalize = blk_finalize,                                                 \
+    }
 
-static const PvVirtioDeviceOps blk_ops_ro = {
-    .cls = &blk_class,
-    .device_id = PV_VIRTIO_BLK_ID,
-    .num_queues = 1,
-    .queue_max = PV_VIRTIO_BLK_QUEUE_SIZE,
-    .config_size = PV_VIRTIO_BLK_CONFIG_SIZE,
-    /* As QEMU: DISCARD and WRITE_ZEROES offered on a read-only disk too
-     * (they fail with IOERR). */
-    .features = (1ull << PV_VIRTIO_BLK_F_SEG_MAX) | (1ull << PV_VIRTIO_BLK_F_BLK_SIZE) |
-                (1ull << PV_VIRTIO_BLK_F_FLUSH) | (1ull << PV_VIRTIO_BLK_F_DISCARD) |
-                (1ull << PV_VIRTIO_BLK_F_WRITE_ZEROES) | (1ull << PV_VIRTIO_BLK_F_RO),
-    .reset = blk_reset,
-    .queue_notify = blk_queue_notify,
-    .unrealize = blk_unrealize,
-    .finalize = blk_finalize,
-};
+static const PvVirtioDeviceOps blk_ops_rw = BLK_OPS(0);
+static const PvVirtioDeviceOps blk_ops_ro = BLK_OPS(1ull << PV_VIRTIO_BLK_F_RO);
 
 PvVirtioBlk *pv_virtio_blk_new(PvVm *vm, AddressSpace *dma_as, PvEventLoop *loop,
                                const char *id, const PvIrq *irq, PvBlock *blk,
