@@ -5,7 +5,8 @@
 #          map), libfdt (the device tree), jansson (QMP's JSON), liburing
 #          (block I/O through io_uring), libslirp (-netdev user)
 #   run:   build + the RISC-V bare-metal compiler for the bundled demo guest
-#   test:  run + qemu-system-riscv64, which every guest test is compared with
+#   test:  run + qemu-system-riscv64, which every guest test is compared with,
+#          and clang for the libFuzzer targets (fuzz/run.sh)
 set -euo pipefail
 
 pkgs=(gcc libc6-dev meson ninja-build pkg-config liburcu-dev libfdt-dev libjansson-dev liburing-dev
@@ -13,7 +14,7 @@ pkgs=(gcc libc6-dev meson ninja-build pkg-config liburcu-dev libfdt-dev libjanss
 case "${1:-build}" in
   build) ;;
   run) pkgs+=(gcc-riscv64-unknown-elf) ;;
-  test) pkgs+=(gcc-riscv64-unknown-elf qemu-system-misc device-tree-compiler) ;;
+  test) pkgs+=(gcc-riscv64-unknown-elf qemu-system-misc device-tree-compiler gdb clang) ;;
   *) echo "usage: $0 build|run|test" >&2; exit 2 ;;
 esac
 

@@ -1,19 +1,31 @@
 #!/usr/bin/env bash
 # Build and run every test, three times: a debug build with the lock
 # validator (-Werror), then under ThreadSanitizer, then under
-# AddressSanitizer + UndefinedBehaviorSanitizer.  Ends with "N passed, M failed".
-# Usage: scripts/test.sh [plain|thread|address ...]   (default: all three)
+# AddressSanitizer + UndefinedBehaviorSanitizer; then the libFuzzer targets
+# for a bounded time (fuzz/run.sh, clang).  Ends with "N passed, M failed".
+# Usage: scripts/test.sh [plain|thread|address|fuzz ...]   (default: all four)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/deps.sh test || exit 1
 
 configs=("$@")
-[ ${#configs[@]} -gt 0 ] || configs=(plain thread address)
+[ ${#configs[@]} -gt 0 ] || configs=(plain thread address fuzz)
 
 passed=0
 failed=0
 for cfg in "${configs[@]}"; do
+  if [ "$cfg" = fuzz ]; then
+    echo "=== fuzz: libFuzzer targets, 60 s each"
+    if fuzz/run.sh 60 >build/test-fuzz.log 2>&1; then
+      passed=$((passed + 1))
+    else
+      tail -40 build/test-fuzz.log
+      failed=$((failed + 1))
+    fi
+    grep -E "^fuzz/run.sh|stat::number_of_executed_units" build/test-fuzz.log
+    continue
+  fi
   dir="build/test-$cfg"
   opts=(-Dwerror=true -Dvalidator=true --buildtype=debugoptimized)
   case "$cfg" in

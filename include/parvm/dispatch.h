@@ -45,6 +45,15 @@ PvAccessStatus address_space_rw(AddressSpace *as, hwaddr addr, void *buf,
  */
 uint8_t *address_space_ram_ptr(AddressSpace *as, hwaddr addr, bool for_write, hwaddr *avail);
 
+/*
+ * Copy @n bytes between guest RAM at @guest (a pointer from
+ * address_space_ram_ptr()) and a private host buffer, with relaxed atomic
+ * accesses (8 bytes where the guest side is aligned, bytes elsewhere), so
+ * that harts storing to the same RAM at the same time are not a data race
+ * in the C sense.  Any thread.
+ */
+void pv_ram_copy(uint8_t *guest, uint8_t *buf, size_t n, bool to_guest);
+
 /* Depth of this thread's dispatch stack (0 outside any handler). */
 unsigned pv_dispatch_depth(void);
 

@@ -17,16 +17,24 @@
 
 #include <sched.h>
 #include <string.h>
+#include <time.h>
 
 enum { STAT_DIRECT, STAT_HOLDER, STAT_RETRIES, STAT_YIELDS };
 
 /*
- * How many times a vCPU yields to a raised "I/O thread wants the lock" flag
+ * How long a vCPU yields to a raised "I/O thread wants the lock" flag
  * before it takes the lock anyway.  The I/O thread retries from a bottom
- * half, normally within microseconds; the bound only keeps vCPUs from
- * spinning forever if it stopped (teardown).
+ * half, normally within microseconds; the bound keeps a vCPU from waiting
+ * long when the I/O thread cannot run (an overloaded host, teardown).
  */
-#define WANTS_LOCK_MAX_YIELDS 1000
+#define WANTS_LOCK_MAX_WAIT_NS 50000
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
 
 static void stat_add(PvDevice *dev, unsigned i)
 {
@@ -87,10 +95,11 @@ void pv_device_lock_at(PvDevice *dev, const PvLockSite *site)
     /* S8 flow 1: while the I/O thread wants the lock, let it have it. */
     if (atomic_load_explicit(&dev->io_wants_lock, memory_order_relaxed)) {
         stat_add(dev, STAT_YIELDS);
-        for (unsigned i = 0; i < WANTS_LOCK_MAX_YIELDS &&
-             atomic_load_explicit(&dev->io_wants_lock, memory_order_relaxed); i++) {
+        int64_t until = now_ns() + WANTS_LOCK_MAX_WAIT_NS;
+        do {
             sched_yield();
-        }
+        } while (atomic_load_explicit(&dev->io_wants_lock, memory_order_relaxed) &&
+                 now_ns() < until);
     }
     pv_mutex_lock_at(&dev->lock, site);
 }

@@ -181,7 +181,7 @@ static void ram_write(uint8_t *p, unsigned size, uint64_t val)
 
 /* DMA between guest RAM and a private host buffer, in the same spirit:
  * 8-byte atomics where the guest side is aligned, bytes elsewhere. */
-static void ram_copy(uint8_t *guest, uint8_t *buf, size_t n, bool to_guest)
+void pv_ram_copy(uint8_t *guest, uint8_t *buf, size_t n, bool to_guest)
 {
     size_t i = 0;
     while (i < n) {
@@ -477,11 +477,30 @@ static inline PvAccessStatus dispatch(AddressSpace *as, hwaddr addr, unsigned si
 {
     check_caller(as, size);
     const FlatView *fv = pv_rcu_deref(as->current);
-    const FlatRange *fr = lookup(fv, addr);
-    if (__builtin_expect(fr && size - 1 <= fr->last - addr, 1)) {
-        return range_access(fv, fr, addr, size, val, is_write);
+    for (unsigned tries = 0;; tries++) {
+        const FlatRange *fr = lookup(fv, addr);
+        if (__builtin_expect(!fr || size - 1 > fr->last - addr, 0)) {
+            return split_access(as, fv, addr, size, val, is_write);
+        }
+        PvAccessStatus st = range_access(fv, fr, addr, size, val, is_write);
+        /*
+         * UNASSIGNED from a mapped range means the device was removed
+         * between our lookup and its lock (G3: refused whole).  Removal
+         * publishes the view without it before it marks the device, so a
+         * newer view exists now: run the access there, as if it had
+         * started after the removal (G1), where the slot's empty transport
+         * (or nothing) answers, as on QEMU.  Bounded, in case removals
+         * keep coming.
+         */
+        if (__builtin_expect(st != PV_ACCESS_UNASSIGNED, 1) || tries == 3) {
+            return st;
+        }
+        const FlatView *now = pv_rcu_deref(as->current);
+        if (now == fv) {
+            return st;
+        }
+        fv = now;
     }
-    return split_access(as, fv, addr, size, val, is_write);
 }
 
 PvAccessStatus address_space_read(AddressSpace *as, hwaddr addr, unsigned size, uint64_t *val)
@@ -517,7 +536,7 @@ PvAccessStatus address_space_rw(AddressSpace *as, hwaddr addr, void *buf, size_t
             n = fr->last - pos < rem ? (size_t)(fr->last - pos) + 1 : rem;
             uint8_t *host = fr->mr->ram + fr->offset + (pos - fr->start);
             if (!is_write || !fr->mr->readonly) {
-                ram_copy(host, p + done, n, is_write);
+                pv_ram_copy(host, p + done, n, is_write);
             }
             region_stats_count(fr->mr->stats, PV_ACCESS_OK);
         } else if (fr) {

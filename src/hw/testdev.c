@@ -9,6 +9,7 @@
 #include "parvm/hw/testdev.h"
 
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "parvm/dispatch.h"
@@ -20,6 +21,10 @@ struct PvTestdev {
     MemoryRegion container;
     MemoryRegion regs, value_mr, dma_mr;
     AddressSpace *dma_as;
+
+    /* Set once unrealize has returned: from then on no handler may run
+     * (G1).  A test device exists to be checked, so it checks itself. */
+    atomic_bool gone;
 
     _Atomic(PvTestdevProbe *) probe;
     _Atomic(void *) probe_opaque;
@@ -38,6 +43,11 @@ struct PvTestdev {
 /* Start of every handler: the probe, then count the access. */
 static void enter(PvTestdev *t)
 {
+    if (atomic_load_explicit(&t->gone, memory_order_acquire)) {
+        fprintf(stderr, "parvm-testdev %s: a handler ran after the device was removed "
+                "(G1 violated)\n", t->dev.id);
+        abort();
+    }
     PvTestdevProbe *probe = atomic_load_explicit(&t->probe, memory_order_acquire);
 
     if (probe) {
@@ -245,6 +255,7 @@ PvTestdev *pv_testdev_new(PvVm *vm, AddressSpace *dma_as, const char *id)
         return NULL;
     }
     t->dma_as = dma_as;
+    atomic_init(&t->gone, false);
     atomic_init(&t->probe, NULL);
     atomic_init(&t->probe_opaque, NULL);
     atomic_init(&t->counter, 0);
@@ -282,6 +293,7 @@ PvDevice *pv_testdev_device(PvTestdev *t)
 void pv_testdev_destroy(PvTestdev *t)
 {
     pv_device_unrealize(&t->dev);
+    atomic_store_explicit(&t->gone, true, memory_order_release);
     pv_device_unref(&t->dev);
 }
 

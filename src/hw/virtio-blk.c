@@ -57,6 +57,7 @@ static inline void st64(uint8_t *p, uint64_t v) { v = htole64(v); memcpy(p, &v, 
 
 /* ---- finishing requests (under dev.lock) ---------------------------------- */
 
+
 static void put_status(PvVirtioDevice *v, unsigned q, PvVirtqElem *elem, uint8_t status)
 {
     pv_virtq_copy_to_in(v->dma_as, elem, elem->in_len - 1, &status, 1);
@@ -97,7 +98,7 @@ static void done_run(PvDeviceWork *w)
             pushed |= 1u << r->q;
         }
         free(r->buf);
-        free(r->elem);
+        pv_virtq_elem_free(r->elem);
         free(r);
         inflight_add(s, -1);
         /* Last reference possibly: finalize waits for a grace period, which
@@ -156,7 +157,7 @@ static void start_io(PvVirtioBlk *s, unsigned q, PvVirtqElem *elem, uint32_t typ
     if (!r) {
         free(buf);
         put_status(&s->v, q, elem, PV_VIRTIO_BLK_S_IOERR);
-        free(elem);
+        pv_virtq_elem_free(elem);
         return;
     }
     *r = (BlkReq){ .s = s, .elem = elem, .epoch = s->v.reset_epoch, .q = q, .type = type,
@@ -172,7 +173,7 @@ static void start_io(PvVirtioBlk *s, unsigned q, PvVirtqElem *elem, uint32_t typ
 static void finish(PvVirtioBlk *s, unsigned q, PvVirtqElem *elem, uint8_t status)
 {
     put_status(&s->v, q, elem, status);
-    free(elem);
+    pv_virtq_elem_free(elem);
 }
 
 static void ioerr(PvVirtioBlk *s, unsigned q, PvVirtqElem *elem, const char *what,
@@ -233,7 +234,7 @@ static bool handle(PvVirtioBlk *s, unsigned q, PvVirtqElem *elem)
     uint8_t hdr[16];
 
     if (elem->out_len < sizeof(hdr) || elem->in_len < 1) {
-        free(elem);
+        pv_virtq_elem_free(elem);
         pv_virtio_set_needs_reset(v, "virtio-blk: request without a 16-byte header or a status byte");
         return false;
     }
@@ -383,37 +384,29 @@ static PvDeviceClass blk_class = {
     .finalize = pv_virtio_finalize,
 };
 
-static const PvVirtioDeviceOps blk_ops_rw = {
-    .cls = &blk_class,
-    .device_id = PV_VIRTIO_BLK_ID,
-    .num_queues = 1,
-    .queue_max = PV_VIRTIO_BLK_QUEUE_SIZE,
-    .config_size = PV_VIRTIO_BLK_CONFIG_SIZE,
-    .features = (1ull << PV_VIRTIO_BLK_F_SEG_MAX) | (1ull << PV_VIRTIO_BLK_F_BLK_SIZE) |
-                (1ull << PV_VIRTIO_BLK_F_FLUSH) | (1ull << PV_VIRTIO_BLK_F_DISCARD) |
-                (1ull << PV_VIRTIO_BLK_F_WRITE_ZEROES),
-    .reset = blk_reset,
-    .queue_notify = blk_queue_notify,
-    .unrealize = blk_unrealize,
-    .finalize = blk_finalize,
-};
+/* The ops of a read-write and of a read-only disk differ only in the RO
+ * feature.  As QEMU: DISCARD and WRITE_ZEROES are offered on a read-only
+ * disk too (they fail with IOERR). */
+#define BLK_OPS(extra_features)                                                   \
+    {                                                                             \
+        .cls = &blk_class,                                                        \
+        .device_id = PV_VIRTIO_BLK_ID,                                            \
+        .num_queues = 1,                                                          \
+        .queue_max = PV_VIRTIO_BLK_QUEUE_SIZE,                                    \
+        .config_size = PV_VIRTIO_BLK_CONFIG_SIZE,                                 \
+        .features = (1ull << PV_VIRTIO_BLK_F_SEG_MAX) |                           \
+                    (1ull << PV_VIRTIO_BLK_F_BLK_SIZE) |                          \
+                    (1ull << PV_VIRTIO_BLK_F_FLUSH) |                             \
+                    (1ull << PV_VIRTIO_BLK_F_DISCARD) |                           \
+                    (1ull << PV_VIRTIO_BLK_F_WRITE_ZEROES) | (extra_features),    \
+        .reset = blk_reset,                                                       \
+        .queue_notify = blk_queue_notify,                                         \
+        .unrealize = blk_unrealize,                                               \
+        .finalize = blk_finalize,                                                 \
+    }
 
-static const PvVirtioDeviceOps blk_ops_ro = {
-    .cls = &blk_class,
-    .device_id = PV_VIRTIO_BLK_ID,
-    .num_queues = 1,
-    .queue_max = PV_VIRTIO_BLK_QUEUE_SIZE,
-    .config_size = PV_VIRTIO_BLK_CONFIG_SIZE,
-    /* As QEMU: DISCARD and WRITE_ZEROES offered on a read-only disk too
-     * (they fail with IOERR). */
-    .features = (1ull << PV_VIRTIO_BLK_F_SEG_MAX) | (1ull << PV_VIRTIO_BLK_F_BLK_SIZE) |
-                (1ull << PV_VIRTIO_BLK_F_FLUSH) | (1ull << PV_VIRTIO_BLK_F_DISCARD) |
-                (1ull << PV_VIRTIO_BLK_F_WRITE_ZEROES) | (1ull << PV_VIRTIO_BLK_F_RO),
-    .reset = blk_reset,
-    .queue_notify = blk_queue_notify,
-    .unrealize = blk_unrealize,
-    .finalize = blk_finalize,
-};
+static const PvVirtioDeviceOps blk_ops_rw = BLK_OPS(0);
+static const PvVirtioDeviceOps blk_ops_ro = BLK_OPS(1ull << PV_VIRTIO_BLK_F_RO);
 
 PvVirtioBlk *pv_virtio_blk_new(PvVm *vm, AddressSpace *dma_as, PvEventLoop *loop,
                                const char *id, const PvIrq *irq, PvBlock *blk,

@@ -128,6 +128,20 @@ static int load_elf(const uint8_t *buf, size_t size, const PvGuestRam *ram, PvIm
     return 0;
 }
 
+static int copy_raw(const uint8_t *buf, size_t size, const PvGuestRam *ram, uint64_t addr,
+                    PvImage *out, char *err, size_t len)
+{
+    if (size == 0) {
+        return fail(err, len, "empty file");
+    }
+    if (size > ram->size || !in_ram(ram, addr, size)) {
+        return fail(err, len, "%zu bytes at 0x%" PRIx64 " do not fit in RAM", size, addr);
+    }
+    memcpy(ram->host + (addr - ram->base), buf, size);
+    *out = (PvImage){ .is_elf = false, .entry = addr, .low = addr, .high = addr + size };
+    return 0;
+}
+
 int pv_load_image(const char *path, const PvGuestRam *ram, uint64_t raw_addr, PvImage *out,
                   char *err, size_t len)
 {
@@ -143,16 +157,23 @@ int pv_load_image(const char *path, const PvGuestRam *ram, uint64_t raw_addr, Pv
     *out = (PvImage){ .low = UINT64_MAX, .high = 0 };
     if (size >= SELFMAG && !memcmp(buf, ELFMAG, SELFMAG)) {
         ret = load_elf(buf, size, ram, out, err, len);
-    } else if (size == 0) {
-        ret = fail(err, len, "empty file");
-    } else if (size > ram->size || !in_ram(ram, raw_addr, size)) {
-        ret = fail(err, len, "%zu bytes at 0x%" PRIx64 " do not fit in RAM", size, raw_addr);
     } else {
-        memcpy(ram->host + (raw_addr - ram->base), buf, size);
-        *out = (PvImage){ .is_elf = false, .entry = raw_addr, .low = raw_addr,
-                          .high = raw_addr + size };
-        ret = 0;
+        ret = copy_raw(buf, size, ram, raw_addr, out, err, len);
     }
+    free(buf);
+    return ret;
+}
+
+int pv_load_raw(const char *path, const PvGuestRam *ram, uint64_t addr, PvImage *out,
+                char *err, size_t len)
+{
+    size_t size = 0;
+    uint8_t *buf = read_file(path, UINT64_C(4) << 30, &size, err, len);
+
+    if (!buf) {
+        return -1;
+    }
+    int ret = copy_raw(buf, size, ram, addr, out, err, len);
     free(buf);
     return ret;
 }

@@ -31,4 +31,9 @@ typedef struct PvImage {
 int pv_load_image(const char *path, const PvGuestRam *ram, uint64_t raw_addr, PvImage *out,
                   char *err, size_t errlen);
 
+/* Copy @path to @addr as it is, whatever it contains (an initrd).  Same
+ * checks and errors as pv_load_image(). */
+int pv_load_raw(const char *path, const PvGuestRam *ram, uint64_t addr, PvImage *out,
+                char *err, size_t errlen);
+
 #endif

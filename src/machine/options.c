@@ -370,7 +370,7 @@ static int check_devices(PvOptions *o, char *err, size_t len)
     return 0;
 }
 
-int pv_parse_options(int argc, char **argv, PvOptions *o, char *err, size_t len)
+static int parse_options(int argc, char **argv, PvOptions *o, char *err, size_t len)
 {
     *o = (PvOptions){ .smp = 1, .ram_size = 128ull << 20, .bios = "default",
                       .hotplug_timeout_ms = 5000 };
@@ -397,7 +397,7 @@ int pv_parse_options(int argc, char **argv, PvOptions *o, char *err, size_t len)
             continue;
         }
         static const char *const with_arg[] = {
-            "-machine", "-M", "-smp", "-m", "-bios", "-kernel", "-append", "-accel", "-qmp",
+            "-machine", "-M", "-smp", "-m", "-bios", "-kernel", "-append", "-initrd", "-accel", "-qmp",
             "-drive", "-device", "-netdev", NULL,
         };
         bool known = false;
@@ -436,6 +436,8 @@ int pv_parse_options(int argc, char **argv, PvOptions *o, char *err, size_t len)
             o->kernel = v;
         } else if (!strcmp(a, "-append")) {
             o->append = v;
+        } else if (!strcmp(a, "-initrd")) {
+            o->initrd = v;
         } else if (!strcmp(a, "-qmp")) {
             if (o->nqmp == sizeof(o->qmp) / sizeof(o->qmp[0])) {
                 return fail(err, len, "-qmp: at most %zu monitors",
@@ -480,7 +482,19 @@ int pv_parse_options(int argc, char **argv, PvOptions *o, char *err, size_t len)
             }
         }
     }
+    if (o->initrd && !o->kernel) {
+        return fail(err, len, "-initrd only allowed with -kernel option");
+    }
     return check_devices(o, err, len);
+}
+
+int pv_parse_options(int argc, char **argv, PvOptions *o, char *err, size_t len)
+{
+    if (parse_options(argc, argv, o, err, len) < 0) {
+        pv_options_free(o);     /* the caller frees only what succeeded */
+        return -1;
+    }
+    return 0;
 }
 
 void pv_options_free(PvOptions *o)
@@ -519,6 +533,7 @@ void pv_print_help(void)
            "  -bios none|default|FILE       firmware (default: Debian's OpenSBI fw_jump)\n"
            "  -kernel FILE                  ELF or raw image to boot\n"
            "  -append STRING                kernel command line (/chosen/bootargs)\n"
+           "  -initrd FILE                  initial RAM disk, placed as QEMU places it\n"
            "  -accel parvm[,global-lock=all] all-global mode: every device under the\n"
            "                                global lock, for comparison (S12)\n"
            "  -qmp unix:PATH,server=on,wait=off | stdio\n"

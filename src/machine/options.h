@@ -47,6 +47,7 @@ typedef struct PvOptions {
     const char *bios;           /* "none", "default" or a file */
     const char *kernel;         /* NULL: none */
     const char *append;         /* kernel command line, NULL: none */
+    const char *initrd;         /* initial RAM disk, NULL: none */
     char *dumpdtb;              /* -machine virt,dumpdtb=FILE: write the DTB and exit */
     int64_t hotplug_timeout_ms; /* -machine virt,hotplug-timeout=MS: forced removal */
     bool all_global;            /* -accel parvm,global-lock=all: S12 */

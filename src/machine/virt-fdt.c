@@ -193,6 +193,10 @@ void *virt_fdt_build(const VirtFdtConfig *cfg, size_t *size)
     CHECK(fdt_property_string(fdt, "model", "riscv-virtio,qemu"));
 
     CHECK(fdt_begin_node(fdt, "chosen"));
+    if (cfg->initrd) {
+        CHECK(fdt_property_u32(fdt, "linux,initrd-end", 0));
+        CHECK(fdt_property_u32(fdt, "linux,initrd-start", 0));
+    }
     if (cfg->bootargs) {
         CHECK(fdt_property_string(fdt, "bootargs", cfg->bootargs));
     }
@@ -217,4 +221,18 @@ void *virt_fdt_build(const VirtFdtConfig *cfg, size_t *size)
 fail:
     free(fdt);
     return NULL;
+}
+
+int virt_fdt_set_initrd(void *fdt, uint64_t start, uint64_t end)
+{
+    int node = fdt_path_offset(fdt, "/chosen");
+
+    if (node < 0 || end > UINT32_MAX || start > end) {
+        return -1;
+    }
+    if (fdt_setprop_inplace_u32(fdt, node, "linux,initrd-start", (uint32_t)start) < 0 ||
+        fdt_setprop_inplace_u32(fdt, node, "linux,initrd-end", (uint32_t)end) < 0) {
+        return -1;
+    }
+    return 0;
 }

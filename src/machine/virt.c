@@ -10,6 +10,7 @@
 #include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -188,17 +189,25 @@ static void reset_devices(Virt *m)
     pv_plic_reset(m->plic);
 }
 
-/* Load firmware, kernel and device tree; fill the reset ROM. */
-static int load_images(Virt *m, const PvOptions *o, const void *fdt, size_t fdt_size)
+/*
+ * Lay firmware, kernel, initrd and device tree out in @ram as QEMU's virt
+ * does: firmware at the start of RAM, a raw kernel at the next 2 MiB
+ * boundary after it, the initrd at the kernel's entry + min(RAM / 2,
+ * 128 MiB), the device tree at the top of RAM below 3 GiB.  Patches the
+ * initrd's place into @fdt before copying it.  On success fills the reset
+ * ROM's inputs: the reset vector's target, the tree's address and the
+ * kernel's entry for fw_dynamic_info.
+ */
+static int place_images(const PvOptions *o, const PvGuestRam *ram, void *fdt, size_t fdt_size,
+                        uint64_t *entry, uint64_t *fdt_addr_out, uint64_t *next_out)
 {
-    PvGuestRam ram = { .host = m->ram.ram, .base = VIRT_DRAM_BASE, .size = o->ram_size };
-    PvImage fw = { 0 }, kernel = { 0 };
-    uint64_t entry, next = 0;
+    PvImage fw = { 0 }, kernel = { 0 }, initrd = { 0 };
+    uint64_t next = 0;
     bool have_fw = strcmp(o->bios, "none") != 0;
 
     if (have_fw) {
         const char *path = strcmp(o->bios, "default") ? o->bios : DEFAULT_BIOS;
-        if (load("-bios", path, &ram, VIRT_DRAM_BASE, &fw) < 0) {
+        if (load("-bios", path, ram, VIRT_DRAM_BASE, &fw) < 0) {
             return -1;
         }
     }
@@ -206,7 +215,7 @@ static int load_images(Virt *m, const PvOptions *o, const void *fdt, size_t fdt_
         /* After firmware, at the next 2 MiB boundary (where fw_jump jumps). */
         uint64_t at = have_fw ? (fw.high + (2ull << 20) - 1) & ~((2ull << 20) - 1)
                               : VIRT_DRAM_BASE;
-        if (load("-kernel", o->kernel, &ram, at, &kernel) < 0) {
+        if (load("-kernel", o->kernel, ram, at, &kernel) < 0) {
             return -1;
         }
         next = kernel.entry;
@@ -214,9 +223,21 @@ static int load_images(Virt *m, const PvOptions *o, const void *fdt, size_t fdt_
         board_error("-bios none without -kernel: nothing to run");
         return -1;
     }
+    if (o->initrd) {
+        uint64_t off = o->ram_size / 2 < (128ull << 20) ? o->ram_size / 2 : (128ull << 20);
+        char err[256];
+        if (pv_load_raw(o->initrd, ram, next + off, &initrd, err, sizeof(err)) < 0) {
+            board_error("-initrd %s: %s", o->initrd, err);
+            return -1;
+        }
+        if (virt_fdt_set_initrd(fdt, initrd.low, initrd.high) < 0) {
+            board_error("-initrd %s: ends above 4 GiB", o->initrd);
+            return -1;
+        }
+    }
     /* As QEMU: the reset vector jumps to the start of RAM whatever the ELF
      * entry says; the kernel's entry goes to firmware in fw_dynamic_info. */
-    entry = VIRT_DRAM_BASE;
+    *entry = VIRT_DRAM_BASE;
 
     uint64_t fdt_addr = fdt_address(VIRT_DRAM_BASE, o->ram_size, fdt_size);
     if (fdt_size > o->ram_size || fdt_addr < VIRT_DRAM_BASE) {
@@ -224,14 +245,52 @@ static int load_images(Virt *m, const PvOptions *o, const void *fdt, size_t fdt_
         return -1;
     }
     uint64_t img_high = kernel.high > fw.high ? kernel.high : fw.high;
+    if (initrd.high > img_high) {
+        img_high = initrd.high;
+    }
     if (img_high > fdt_addr) {
         board_error("images end at 0x%" PRIx64 ", over the device tree at 0x%" PRIx64
                     ": give more memory with -m", img_high, fdt_addr);
         return -1;
     }
-    memcpy(m->ram.ram + (fdt_addr - VIRT_DRAM_BASE), fdt, fdt_size);
+    memcpy(ram->host + (fdt_addr - VIRT_DRAM_BASE), fdt, fdt_size);
+    *fdt_addr_out = fdt_addr;
+    *next_out = next;
+    return 0;
+}
+
+/* Load the images into the machine's RAM; fill the reset ROM. */
+static int load_images(Virt *m, const PvOptions *o, void *fdt, size_t fdt_size)
+{
+    PvGuestRam ram = { .host = m->ram.ram, .base = VIRT_DRAM_BASE, .size = o->ram_size };
+    uint64_t entry, fdt_addr, next;
+
+    if (place_images(o, &ram, fdt, fdt_size, &entry, &fdt_addr, &next) < 0) {
+        return -1;
+    }
     reset_rom_fill(m->rom.ram, entry, fdt_addr, next);
     return 0;
+}
+
+/*
+ * -machine dumpdtb with -initrd: the tree must say where the initrd goes,
+ * which takes laying the images out, as QEMU does before it dumps.  Into
+ * scratch memory (untouched pages are never allocated).
+ */
+static int layout_for_dump(const PvOptions *o, void *fdt, size_t fdt_size)
+{
+    uint8_t *host = mmap(NULL, o->ram_size, PROT_READ | PROT_WRITE,
+                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    uint64_t entry, fdt_addr, next;
+
+    if (host == MAP_FAILED) {
+        board_error("-m %" PRIu64 ": cannot allocate guest memory", o->ram_size);
+        return -1;
+    }
+    PvGuestRam ram = { .host = host, .base = VIRT_DRAM_BASE, .size = o->ram_size };
+    int r = place_images(o, &ram, fdt, fdt_size, &entry, &fdt_addr, &next);
+    munmap(host, o->ram_size);
+    return r;
 }
 
 /* ---- run ------------------------------------------------------------------ */
@@ -368,6 +427,7 @@ int virt_machine_run(const PvOptions *o)
     VirtFdtConfig fc = {
         .nharts = o->smp, .ram_base = VIRT_DRAM_BASE, .ram_size = o->ram_size,
         .isa = HART_ISA, .mmu_type = HART_MMU, .bootargs = o->append,
+        .initrd = o->initrd != NULL,
     };
     size_t fdt_size;
     void *fdt = virt_fdt_build(&fc, &fdt_size);
@@ -378,6 +438,10 @@ int virt_machine_run(const PvOptions *o)
         return 1;
     }
     if (o->dumpdtb) {
+        if (o->initrd && layout_for_dump(o, fdt, fdt_size) < 0) {
+            free(fdt);
+            return 1;
+        }
         FILE *f = fopen(o->dumpdtb, "wb");
         if (!f || fwrite(fdt, 1, fdt_size, f) != fdt_size || fclose(f) != 0) {
             board_error("dumpdtb=%s: %s", o->dumpdtb, strerror(errno));

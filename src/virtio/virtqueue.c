@@ -91,34 +91,6 @@ static bool store16(AddressSpace *as, uint64_t addr, uint16_t val)
     return true;
 }
 
-/* Copy between guest RAM at @p and @buf with relaxed atomics: 8 bytes at a
- * time where the guest side is aligned, bytes elsewhere. */
-static void ram_copy(uint8_t *guest, uint8_t *buf, size_t n, bool to_guest)
-{
-    size_t i = 0;
-
-    while (i < n) {
-        if (!((uintptr_t)(guest + i) & 7) && n - i >= 8) {
-            uint64_t v;
-            if (to_guest) {
-                memcpy(&v, buf + i, 8);
-                __atomic_store_n((uint64_t *)(guest + i), v, __ATOMIC_RELAXED);
-            } else {
-                v = __atomic_load_n((const uint64_t *)(guest + i), __ATOMIC_RELAXED);
-                memcpy(buf + i, &v, 8);
-            }
-            i += 8;
-        } else {
-            if (to_guest) {
-                __atomic_store_n(guest + i, buf[i], __ATOMIC_RELAXED);
-            } else {
-                buf[i] = __atomic_load_n(guest + i, __ATOMIC_RELAXED);
-            }
-            i++;
-        }
-    }
-}
-
 /*
  * Copy @len bytes between guest-physical @addr and @buf, across as many RAM
  * ranges as it spans.  Returns the bytes copied: short if the range leaves
@@ -135,7 +107,7 @@ static size_t guest_copy(AddressSpace *as, uint64_t addr, void *buf, size_t len,
             break;
         }
         size_t n = len - done < avail ? len - done : (size_t)avail;
-        ram_copy(p, (uint8_t *)buf + done, n, to_guest);
+        pv_ram_copy(p, (uint8_t *)buf + done, n, to_guest);
         done += n;
     }
     return done;
@@ -349,8 +321,7 @@ int pv_virtq_pop(PvVirtqueue *vq, AddressSpace *as, PvVirtqElem **out)
     }
     e->head = head;
     if (!walk_chain(vq, as, head, e, &nomem)) {
-        free(e->sg);
-        free(e);
+        pv_virtq_elem_free(e);
         return nomem ? 0 : -1;
     }
     vq->last_avail_idx++;
@@ -386,7 +357,7 @@ bool pv_virtq_push(PvVirtqueue *vq, AddressSpace *as, const PvVirtqElem *elem, u
     }
     ent[0] = htole32(elem->head);
     ent[1] = htole32(written);
-    ram_copy(p, (uint8_t *)ent, sizeof(ent), true);
+    pv_ram_copy(p, (uint8_t *)ent, sizeof(ent), true);
     p = ram_range(as, vq->used + USED_IDX, 2, true);
     if (!p) {
         return mark_broken(vq, "used ring not in writable RAM");
@@ -463,12 +434,12 @@ void pv_virtq_set_notification(PvVirtqueue *vq, AddressSpace *as, bool enable)
 
 /* ---- buffers ------------------------------------------------------------- */
 
-static size_t sg_copy(AddressSpace *as, const PvVirtqSg *sg, unsigned n, size_t offset,
-                      void *buf, size_t len, bool to_guest)
+static size_t sg_copy(AddressSpace *as, const PvVirtqSg *sg, unsigned first, unsigned n,
+                      size_t offset, void *buf, size_t len, bool to_guest)
 {
     size_t done = 0;
 
-    for (unsigned i = 0; i < n && done < len; i++) {
+    for (unsigned i = first; i < first + n && done < len; i++) {
         if (offset >= sg[i].len) {
             offset -= sg[i].len;
             continue;
@@ -490,11 +461,19 @@ static size_t sg_copy(AddressSpace *as, const PvVirtqSg *sg, unsigned n, size_t 
 size_t pv_virtq_copy_from_out(AddressSpace *as, const PvVirtqElem *elem, size_t offset,
                               void *buf, size_t len)
 {
-    return sg_copy(as, elem->sg, elem->out_num, offset, buf, len, false);
+    return sg_copy(as, elem->sg, 0, elem->out_num, offset, buf, len, false);
 }
 
 size_t pv_virtq_copy_to_in(AddressSpace *as, const PvVirtqElem *elem, size_t offset,
                            const void *buf, size_t len)
 {
-    return sg_copy(as, elem->sg + elem->out_num, elem->in_num, offset, (void *)buf, len, true);
+    return sg_copy(as, elem->sg, elem->out_num, elem->in_num, offset, (void *)buf, len, true);
+}
+
+void pv_virtq_elem_free(PvVirtqElem *elem)
+{
+    if (elem) {
+        free(elem->sg);
+        free(elem);
+    }
 }

@@ -3,9 +3,11 @@
 # every node parvm has must exist in QEMU's with the same compatible, reg,
 # interrupts and the other properties a guest reads (phandle numbers, and
 # the ISA string of a hart without F/D, may differ).
-# Usage: dtb-compare.sh PARVM HARTS
+# With KERNEL, a second pair of trees with -kernel KERNEL, an -initrd and
+# -append: /chosen's bootargs and initrd range must match too.
+# Usage: dtb-compare.sh PARVM HARTS [KERNEL]
 set -u
-parvm=$1 harts=$2
+parvm=$1 harts=$2 kernel=${3:-}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 args=(-smp "$harts" -m 256M -bios none)
@@ -73,5 +75,15 @@ for node in plic@c000000 clint@2000000; do
   if [ "$a" == "$b" ]; then echo "ok $n - /soc/$node interrupts-extended causes $a"
   else echo "not ok $n - /soc/$node interrupts-extended causes: parvm '$a', qemu '$b'"; fails=$((fails + 1)); fi
 done
+if [ -n "$kernel" ]; then
+  head -c 300000 /dev/urandom >"$tmp/initrd"
+  boot=(-kernel "$kernel" -initrd "$tmp/initrd" -append "console=ttyS0 quiet")
+  "$parvm" -machine virt,dumpdtb="$tmp/parvm.dtb" "${args[@]}" "${boot[@]}" 2>/dev/null ||
+    { echo "not ok - parvm dumpdtb with -initrd failed"; exit 1; }
+  qemu-system-riscv64 -machine virt,dumpdtb="$tmp/qemu.dtb" "${args[@]}" "${boot[@]}" >/dev/null 2>&1
+  check /chosen bootargs s
+  check /chosen linux,initrd-start x
+  check /chosen linux,initrd-end x
+fi
 echo "1..$n"
 [ "$fails" -eq 0 ]

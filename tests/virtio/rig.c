@@ -52,8 +52,7 @@ void echo_process(Echo *e, unsigned q)
             }
             uint32_t written = echo_one(v, el);
             bool ok = pv_virtq_push(vq, v->dma_as, el, written);
-            free(el->sg);
-            free(el);
+            pv_virtq_elem_free(el);
             if (!ok) {
                 r = -1;
                 break;
@@ -89,8 +88,7 @@ unsigned echo_complete_held(Echo *e)
             pv_virtq_push(&e->v.vq[q], e->v.dma_as, el, echo_one(&e->v, el));
             pushed++;
         }
-        free(el->sg);
-        free(el);
+        pv_virtq_elem_free(el);
     }
     e->nheld = 0;
     if (pushed) {
@@ -130,8 +128,7 @@ static void echo_finalize(PvVirtioDevice *v)
     Echo *e = (Echo *)v;
 
     for (unsigned i = 0; i < e->nheld; i++) {
-        free(e->held[i]->sg);
-        free(e->held[i]);
+        pv_virtq_elem_free(e->held[i]);
     }
 }
 
@@ -156,6 +153,11 @@ static const PvVirtioDeviceOps echo_ops = {
 
 void rig_init(Rig *r, bool start_loop)
 {
+    rig_init_flow(r, start_loop, PV_FLOW_TRYLOCK);
+}
+
+void rig_init_flow(Rig *r, bool start_loop, PvFlow flow)
+{
     fixture_init(&r->f);
     atomic_init(&r->irq, false);
     atomic_init(&r->raises, 0);
@@ -174,7 +176,7 @@ void rig_init(Rig *r, bool start_loop)
     r->echo->loop = start_loop ? r->loop : NULL;
     PvIrq irq = pv_irq_make(echo_irq, r, 1);
     CHECK(pv_virtio_init(&r->echo->v, &echo_ops, &r->f.vm, &r->f.as, r->loop, "virtio-echo",
-                         &irq, PV_FLOW_TRYLOCK) == 0);
+                         &irq, flow) == 0);
     static const uint8_t cfg[RIG_CONFIG_SIZE] = { 0x11, 0x22, 0x33, 0x44, 0x55, 0x66,
                                                   0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc };
     memcpy(r->echo->v.config, cfg, sizeof(cfg));

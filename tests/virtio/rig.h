@@ -70,8 +70,10 @@ typedef struct Rig {
     atomic_uint raises;
 } Rig;
 
-/* @start_loop: false for the fuzzer, which drives the device by hand. */
+/* @start_loop: false for the fuzzer, which drives the device by hand.
+ * Kicks reach the device through device work of flow TRYLOCK. */
 void rig_init(Rig *r, bool start_loop);
+void rig_init_flow(Rig *r, bool start_loop, PvFlow flow);
 void rig_destroy(Rig *r);
 
 /* Under the device lock: process queue @q as a kick would. */

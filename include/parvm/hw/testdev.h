@@ -27,7 +27,8 @@
  *     0x20c DMA_STATUS RO  the PvAccessStatus of the last DMA (0 before any)
  *
  * Removal: the usual pv_device_unrealize() + pv_device_unref() (or
- * pv_testdev_destroy()).  Finalize detaches the subregions from the
+ * pv_testdev_destroy(), which also arms a tripwire: a handler that runs
+ * after its unrealize returned aborts the process, naming G1).  Finalize detaches the subregions from the
  * container in a memory transaction of its own (the container is no longer
  * reachable, so no view changes) and frees everything.
  */

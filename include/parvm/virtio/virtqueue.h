@@ -59,7 +59,8 @@ typedef struct PvVirtqSg {
 /*
  * A popped chain: the device-readable ("out") pieces first, then the
  * device-writable ("in") ones, as the spec orders them.  Allocated by
- * pv_virtq_pop(), freed with free() by whoever pushes it (or drops it).
+ * pv_virtq_pop(), freed with pv_virtq_elem_free() by whoever pushes it (or
+ * drops it).
  */
 typedef struct PvVirtqElem {
     uint16_t head;              /* descriptor index to put in the used ring */
@@ -67,6 +68,9 @@ typedef struct PvVirtqElem {
     size_t out_len, in_len;     /* byte totals */
     PvVirtqSg *sg;              /* out_num + in_num entries: out, then in */
 } PvVirtqElem;
+
+/* Free an element from pv_virtq_pop() (NULL: nothing).  Any thread. */
+void pv_virtq_elem_free(PvVirtqElem *elem);
 
 /* Reset the device-side state and the configuration (device reset). */
 void pv_virtq_reset(PvVirtqueue *vq);

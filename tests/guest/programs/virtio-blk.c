@@ -17,35 +17,7 @@
 #include <stddef.h>
 
 #include "runtime.h"
-
-#define SLOT(i) (0x10001000ul + 0x1000ul * (i))
-#define R_MAGIC 0x000
-#define R_VERSION 0x004
-#define R_DEVICE_ID 0x008
-#define R_DEV_FEATURES 0x010
-#define R_DEV_FEATURES_SEL 0x014
-#define R_DRV_FEATURES 0x020
-#define R_DRV_FEATURES_SEL 0x024
-#define R_QUEUE_SEL 0x030
-#define R_QUEUE_NUM_MAX 0x034
-#define R_QUEUE_NUM 0x038
-#define R_QUEUE_READY 0x044
-#define R_QUEUE_NOTIFY 0x050
-#define R_ISR 0x060
-#define R_ISR_ACK 0x064
-#define R_STATUS 0x070
-#define R_DESC_LO 0x080
-#define R_DESC_HI 0x084
-#define R_DRIVER_LO 0x090
-#define R_DRIVER_HI 0x094
-#define R_DEVICE_LO 0x0a0
-#define R_DEVICE_HI 0x0a4
-#define R_CONFIG 0x100
-
-#define S_ACK 1u
-#define S_DRIVER 2u
-#define S_DRIVER_OK 4u
-#define S_FEATURES_OK 8u
+#include "virtio-mmio.h"
 
 #define F_SEG_MAX 2
 #define F_RO 5
@@ -53,7 +25,6 @@
 #define F_FLUSH 9
 #define F_DISCARD 13
 #define F_WRITE_ZEROES 14
-#define F_VERSION_1 32
 
 #define T_IN 0
 #define T_OUT 1
@@ -64,22 +35,9 @@
 
 #define QSIZE 8
 
-struct desc {
-    uint64_t addr;
-    uint32_t len;
-    uint16_t flags;
-    uint16_t next;
-};
-
 static struct desc desc[QSIZE] __attribute__((aligned(16)));
-static struct {
-    uint16_t flags, idx, ring[QSIZE], used_event;
-} avail __attribute__((aligned(2)));
-static struct {
-    uint16_t flags, idx;
-    struct { uint32_t id, len; } ring[QSIZE];
-    uint16_t avail_event;
-} used __attribute__((aligned(4)));
+static VQ_AVAIL(QSIZE) avail __attribute__((aligned(2)));
+static VQ_USED(QSIZE) used __attribute__((aligned(4)));
 
 static struct {
     uint32_t type, reserved;
@@ -99,11 +57,6 @@ static void sayu(const char *a, uint64_t v, const char *b)
     puts_(a);
     putu(v);
     puts_(b);
-}
-
-static void fence(void)
-{
-    __asm__ volatile("fence iorw, iorw" ::: "memory");
 }
 
 /*
@@ -128,9 +81,9 @@ static int request(uint32_t type, uint64_t sector, void *data, uint32_t len, boo
     desc[n] = (struct desc){ (uint64_t)(uintptr_t)&status, 1, 2, 0 };
     desc[n - 1].next = (uint16_t)n;
     avail.ring[avail.idx % QSIZE] = 0;
-    fence();
+    virtio_fence();
     avail.idx++;
-    fence();
+    virtio_fence();
     reg(R_QUEUE_NOTIFY) = 0;
     for (unsigned long spin = 0; *(volatile uint16_t *)&used.idx == used_seen; spin++) {
         if (spin > 400000000ul) {
@@ -139,8 +92,8 @@ static int request(uint32_t type, uint64_t sector, void *data, uint32_t len, boo
             return -1;
         }
     }
-    fence();
-    struct { uint32_t id, len; } *u = (void *)&used.ring[used_seen % QSIZE];
+    virtio_fence();
+    struct used_elem *u = &used.ring[used_seen % QSIZE];
     if (used_len) {
         *used_len = u->len;
     }
@@ -187,51 +140,28 @@ static void expect(const char *what, int got, int want)
 
 static bool setup(uint64_t *features)
 {
-    reg(R_STATUS) = 0;
-    reg(R_STATUS) = S_ACK;
-    reg(R_STATUS) = S_ACK | S_DRIVER;
-    reg(R_DEV_FEATURES_SEL) = 0;
-    uint64_t f = reg(R_DEV_FEATURES);
-    reg(R_DEV_FEATURES_SEL) = 1;
-    f |= (uint64_t)reg(R_DEV_FEATURES) << 32;
     uint64_t want = (1ull << F_VERSION_1) | (1ull << F_SEG_MAX) | (1ull << F_BLK_SIZE) |
                     (1ull << F_FLUSH) | (1ull << F_RO) | (1ull << F_WRITE_ZEROES) |
                     (1ull << F_DISCARD);
-    *features = f & want;
-    reg(R_DRV_FEATURES_SEL) = 0;
-    reg(R_DRV_FEATURES) = (uint32_t)*features;
-    reg(R_DRV_FEATURES_SEL) = 1;
-    reg(R_DRV_FEATURES) = (uint32_t)(*features >> 32);
-    reg(R_STATUS) = S_ACK | S_DRIVER | S_FEATURES_OK;
-    if (!(reg(R_STATUS) & S_FEATURES_OK)) {
+    switch (virtio_mmio_setup(base, want, features, QSIZE, desc, &avail, &used)) {
+    case VIRTIO_SETUP_OK:
+        used_seen = 0;
+        return true;
+    case VIRTIO_SETUP_FEATURES_REFUSED:
         say("  FEATURES_OK refused\n");
         return false;
+    case VIRTIO_SETUP_QUEUE_UNUSABLE:
+        break;
     }
-    reg(R_QUEUE_SEL) = 0;
-    if (reg(R_QUEUE_NUM_MAX) < QSIZE || reg(R_QUEUE_READY) != 0) {
-        say("  queue 0 unusable\n");
-        return false;
-    }
-    avail.idx = 0;
-    used.idx = 0;
-    used_seen = 0;
-    reg(R_QUEUE_NUM) = QSIZE;
-    reg(R_DESC_LO) = (uint32_t)(uintptr_t)desc;
-    reg(R_DESC_HI) = (uint32_t)((uint64_t)(uintptr_t)desc >> 32);
-    reg(R_DRIVER_LO) = (uint32_t)(uintptr_t)&avail;
-    reg(R_DRIVER_HI) = (uint32_t)((uint64_t)(uintptr_t)&avail >> 32);
-    reg(R_DEVICE_LO) = (uint32_t)(uintptr_t)&used;
-    reg(R_DEVICE_HI) = (uint32_t)((uint64_t)(uintptr_t)&used >> 32);
-    reg(R_QUEUE_READY) = 1;
-    reg(R_STATUS) = S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK;
-    return true;
+    say("  queue 0 unusable\n");
+    return false;
 }
 
 static void test_disk(unsigned slot)
 {
     uint64_t f;
     uint32_t ulen;
-    base = SLOT(slot);
+    base = VIRTIO_MMIO_SLOT(slot);
     sayu("slot ", slot, ": virtio-blk");
     sayu(", version ", reg(R_VERSION), "\n");
     if (!setup(&f)) {
@@ -322,11 +252,10 @@ void guest_main(uint64_t h, const uint8_t *fdt)
         }
     }
     unsigned found = 0;
-    for (unsigned i = 0; i < 8; i++) {
-        if (mmio32(SLOT(i) + R_MAGIC) == 0x74726976 && mmio32(SLOT(i) + R_DEVICE_ID) == 2) {
-            test_disk(i);
-            found++;
-        }
+    for (int i = virtio_mmio_find(VIRTIO_ID_BLOCK, 0); i >= 0;
+         i = virtio_mmio_find(VIRTIO_ID_BLOCK, (unsigned)i + 1)) {
+        test_disk((unsigned)i);
+        found++;
     }
     sayu("virtio-blk disks: ", found, failed ? ", FAILED\n" : ", all checks passed\n");
     power_off(!failed && found > 0);
