@@ -75,8 +75,7 @@ static void unpop_all(PvVirtqueue *vq, PvVirtqElem **e, unsigned k)
 {
     while (k-- > 0) {
         pv_virtq_unpop(vq, e[k]);
-        free(e[k]->sg);
-        free(e[k]);
+        pv_virtq_elem_free(e[k]);
     }
 }
 
@@ -134,8 +133,7 @@ static int rx_one_locked(PvVirtioNet *n, const PvNetPacket *p)
         w = pv_virtq_copy_to_in(v->dma_as, e, at, p->data + off, len);
         off += w;
         pv_virtq_push(vq, v->dma_as, e, (uint32_t)(at + w));
-        free(e->sg);
-        free(e);
+        pv_virtq_elem_free(e);
     }
     atomic_fetch_add_explicit(&n->st.rx_buffers, k, memory_order_relaxed);
     return RX_OK;
@@ -231,8 +229,7 @@ static void tx_drain_locked(PvVirtioNet *n)
 
         if (e->out_len < PV_VIRTIO_NET_HDR_LEN) {
             pv_virtq_unpop(vq, e);
-            free(e->sg);
-            free(e);
+            pv_virtq_elem_free(e);
             pv_virtio_set_needs_reset(v, "virtio-net: transmit chain shorter than its header");
             COUNT(n, tx_errors);
             break;
@@ -249,8 +246,7 @@ static void tx_drain_locked(PvVirtioNet *n)
         if (s == -EAGAIN) {
             /* Leave it in the ring; tx_ready brings us back. */
             pv_virtq_unpop(vq, e);
-            free(e->sg);
-            free(e);
+            pv_virtq_elem_free(e);
             n->tx_blocked = true;
             COUNT(n, tx_blocked);
             break;
@@ -261,8 +257,7 @@ static void tx_drain_locked(PvVirtioNet *n)
             COUNT(n, tx_frames);
         }
         pv_virtq_push(vq, v->dma_as, e, 0);
-        free(e->sg);
-        free(e);
+        pv_virtq_elem_free(e);
         pushed = true;
     }
     if (r < 0) {
