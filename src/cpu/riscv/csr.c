@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Control and status registers (privileged spec 1.12, RV64, M/S/U, no
- * F/D/V/H).  A CSR that is not listed here does not exist: any access to
+ * Control and status registers (privileged spec 1.12, RV64, M/S/U, F and
+ * D; no V/H).  A CSR that is not listed here does not exist: any access to
  * it raises an illegal-instruction exception, which is how OpenSBI and
  * Linux probe for optional CSRs.  WARL fields keep only legal values.
  */
 #include "internal.h"
 
 enum {
+    CSR_FFLAGS = 0x001, CSR_FRM = 0x002, CSR_FCSR = 0x003,
     CSR_CYCLE = 0xc00, CSR_TIME = 0xc01, CSR_INSTRET = 0xc02,
     CSR_HPMCOUNTER3 = 0xc03, CSR_HPMCOUNTER31 = 0xc1f,
     CSR_SSTATUS = 0x100, CSR_SIE = 0x104, CSR_STVEC = 0x105,
@@ -30,9 +31,10 @@ enum {
     CSR_TDATA3 = 0x7a3,
 };
 
-/* misa: MXL = 64, extensions A, C, I, M, S, U. */
-#define MISA_VALUE ((2ull << 62) | (1u << 0) | (1u << 2) | (1u << 8) | \
-                    (1u << 12) | (1u << 18) | (1u << 20))
+/* misa: MXL = 64, extensions A, C, D, F, I, M, S, U. */
+#define MISA_VALUE ((2ull << 62) | (1u << 0) | (1u << 2) | (1u << 3) |    \
+                    (1u << 5) | (1u << 8) | (1u << 12) | (1u << 18) |      \
+                    (1u << 20))
 
 #define MSTATUS_WRITABLE (MSTATUS_SIE | MSTATUS_MIE | MSTATUS_SPIE |       \
                           MSTATUS_MPIE | MSTATUS_SPP | MSTATUS_MPP |       \
@@ -114,11 +116,24 @@ static bool counter_allowed(const RiscvHart *h, unsigned csr)
     return true;
 }
 
+/* fflags, frm and fcsr exist only while mstatus.FS is not Off. */
+static bool fp_csr_on(const RiscvHart *h)
+{
+    return (h->mstatus & MSTATUS_FS) != 0;
+}
+
 bool riscv_csr_read(RiscvHart *h, unsigned csr, uint64_t *val)
 {
     uint64_t v;
 
     switch (csr) {
+    case CSR_FFLAGS: case CSR_FRM: case CSR_FCSR:
+        if (!fp_csr_on(h))
+            return false;
+        v = csr == CSR_FFLAGS ? h->fflags
+            : csr == CSR_FRM  ? h->frm
+                              : (uint64_t)h->frm << 5 | h->fflags;
+        break;
     case CSR_CYCLE: case CSR_TIME: case CSR_INSTRET:
     case CSR_HPMCOUNTER3 ... CSR_HPMCOUNTER31:
         if (!counter_allowed(h, csr))
@@ -193,6 +208,19 @@ bool riscv_csr_read(RiscvHart *h, unsigned csr, uint64_t *val)
 bool riscv_csr_write(RiscvHart *h, unsigned csr, uint64_t val)
 {
     switch (csr) {
+    case CSR_FFLAGS: case CSR_FRM: case CSR_FCSR:
+        if (!fp_csr_on(h))
+            return false;
+        if (csr == CSR_FFLAGS)
+            h->fflags = val & 0x1f;
+        else if (csr == CSR_FRM)
+            h->frm = val & 7; /* reserved modes are kept: using them traps */
+        else {
+            h->fflags = val & 0x1f;
+            h->frm = (val >> 5) & 7;
+        }
+        h->mstatus |= MSTATUS_FS; /* FP state changed: Dirty */
+        return true;
     case CSR_SSTATUS:
         mstatus_write(h, (h->mstatus & ~SSTATUS_WRITABLE) |
                              (val & SSTATUS_WRITABLE));

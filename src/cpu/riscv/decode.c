@@ -8,7 +8,7 @@
  * register x[32], so no operation needs an rd == 0 test.  Compressed
  * instructions expand to the operation of their 32-bit equivalent.
  */
-#include "internal.h"
+#include "fpu.h"
 
 #define SINK 32
 
@@ -38,6 +38,15 @@ static void set(Insn *d, unsigned op, unsigned rd, unsigned rs1,
 static void illegal(Insn *d)
 {
     set(d, OP_ILLEGAL, 0, 0, 0, 0);
+}
+
+/* An instruction whose rd is an f register: f0 is a real register, so
+ * no sink. */
+static void set_f(Insn *d, unsigned op, unsigned rd, unsigned rs1,
+                  unsigned rs2, int32_t imm)
+{
+    set(d, op, 0, rs1, rs2, imm);
+    d->rd = (uint8_t)rd;
 }
 
 static const uint16_t branch_ops[8] = {
@@ -119,6 +128,82 @@ static void decode_amo(uint32_t w, Insn *d)
         illegal(d);
         return;
     }
+}
+
+/* OP-FP (0x53).  fmt 2 (H) and 3 (Q) are not implemented. */
+static void decode_op_fp(uint32_t w, Insn *d)
+{
+    unsigned rd = bits(w, 11, 7), rm = bits(w, 14, 12);
+    unsigned rs1 = bits(w, 19, 15), rs2 = bits(w, 24, 20);
+    unsigned f5 = bits(w, 31, 27), fmt = bits(w, 26, 25);
+    unsigned op;
+
+    if (fmt > 1)
+        goto bad;
+    switch (f5) {
+    case 0x00: op = FPOP_ADD; goto f_rm;
+    case 0x01: op = FPOP_SUB; goto f_rm;
+    case 0x02: op = FPOP_MUL; goto f_rm;
+    case 0x03: op = FPOP_DIV; goto f_rm;
+    case 0x0b:
+        if (rs2 != 0)
+            goto bad;
+        op = FPOP_SQRT;
+        goto f_rm;
+    case 0x04:
+        if (rm > 2)
+            goto bad;
+        op = FPOP_SGNJ + rm;
+        goto f_norm;
+    case 0x05:
+        if (rm > 1)
+            goto bad;
+        op = rm ? FPOP_MAX : FPOP_MIN;
+        goto f_norm;
+    case 0x08: /* fcvt.s.d (fmt 0, rs2 1), fcvt.d.s (fmt 1, rs2 0) */
+        if (rs2 != (fmt ^ 1))
+            goto bad;
+        op = FPOP_CVT_FF;
+        goto f_rm;
+    case 0x14:
+        if (rm > 2)
+            goto bad;
+        op = rm == 0 ? FPOP_LE : rm == 1 ? FPOP_LT : FPOP_EQ;
+        goto x_norm;
+    case 0x18:
+        if (rs2 > 3)
+            goto bad;
+        set(d, OP_FP, rd, rs1, 0, FPI(FPOP_CVT_IF, fmt, rm, 0, rs2));
+        return;
+    case 0x1a:
+        if (rs2 > 3)
+            goto bad;
+        set_f(d, OP_FP, rd, rs1, 0, FPI(FPOP_CVT_FI, fmt, rm, 0, rs2));
+        return;
+    case 0x1c:
+        if (rs2 != 0 || rm > 1)
+            goto bad;
+        op = rm ? FPOP_CLASS : FPOP_MV_XF;
+        goto x_norm;
+    case 0x1e:
+        if (rs2 != 0 || rm != 0)
+            goto bad;
+        set_f(d, OP_FP, rd, rs1, 0, FPI(FPOP_MV_FX, fmt, 0, 0, 0));
+        return;
+    default:
+        goto bad;
+    }
+f_rm:
+    set_f(d, OP_FP, rd, rs1, rs2, FPI(op, fmt, rm, 0, 0));
+    return;
+f_norm:
+    set_f(d, OP_FP, rd, rs1, rs2, FPI(op, fmt, 0, 0, 0));
+    return;
+x_norm:
+    set(d, OP_FP, rd, rs1, rs2, FPI(op, fmt, 0, 0, 0));
+    return;
+bad:
+    illegal(d);
 }
 
 void riscv_decode32(uint32_t w, Insn *d)
@@ -241,6 +326,27 @@ void riscv_decode32(uint32_t w, Insn *d)
     case 0x2f:
         decode_amo(w, d);
         return;
+    case 0x07: /* LOAD-FP */
+        if (f3 != 2 && f3 != 3)
+            break;
+        set_f(d, f3 == 2 ? OP_FLW : OP_FLD, rd, rs1, 0, imm_i);
+        return;
+    case 0x27: /* STORE-FP */
+        if (f3 != 2 && f3 != 3)
+            break;
+        set(d, f3 == 2 ? OP_FSW : OP_FSD, 0, rs1, rs2, imm_s);
+        return;
+    case 0x43: case 0x47: case 0x4b: case 0x4f: { /* FMADD ... FNMADD */
+        unsigned fmt = bits(w, 26, 25);
+        if (fmt > 1)
+            break;
+        set_f(d, OP_FP, rd, rs1, rs2,
+              FPI(FPOP_MADD + ((w >> 2) & 3), fmt, f3, bits(w, 31, 27), 0));
+        return;
+    }
+    case 0x53:
+        decode_op_fp(w, d);
+        return;
     default:
         break;
     }
@@ -280,7 +386,9 @@ static void decode_q0(uint32_t w, Insn *d)
     case 3: set(d, OP_LD, rdp, rs1p, 0, (int32_t)ld_off); return;
     case 6: set(d, OP_SW, 0, rs1p, rdp, (int32_t)lw_off); return;
     case 7: set(d, OP_SD, 0, rs1p, rdp, (int32_t)ld_off); return;
-    default: break; /* C.FLD/C.FSD need D; 4 is reserved */
+    case 1: set_f(d, OP_FLD, rdp, rs1p, 0, (int32_t)ld_off); return;
+    case 5: set(d, OP_FSD, 0, rs1p, rdp, (int32_t)ld_off); return;
+    default: break; /* 4 is reserved */
     }
     illegal(d);
 }
@@ -371,6 +479,11 @@ static void decode_q2(uint32_t w, Insn *d)
             (int32_t)(bits(w, 12, 12) << 5 | bits(w, 6, 4) << 2 |
                       bits(w, 3, 2) << 6));
         return;
+    case 1: /* C.FLDSP (rd = f0 is allowed) */
+        set_f(d, OP_FLD, rd, 2, 0,
+              (int32_t)(bits(w, 12, 12) << 5 | bits(w, 6, 5) << 3 |
+                        bits(w, 4, 2) << 6));
+        return;
     case 3: /* C.LDSP */
         if (rd == 0)
             break;
@@ -407,7 +520,11 @@ static void decode_q2(uint32_t w, Insn *d)
         set(d, OP_SD, 0, 2, rs2,
             (int32_t)(bits(w, 12, 10) << 3 | bits(w, 9, 7) << 6));
         return;
-    default: break; /* C.FLDSP/C.FSDSP need D */
+    case 5: /* C.FSDSP */
+        set(d, OP_FSD, 0, 2, rs2,
+            (int32_t)(bits(w, 12, 10) << 3 | bits(w, 9, 7) << 6));
+        return;
+    default: break;
     }
     illegal(d);
 }

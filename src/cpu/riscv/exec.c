@@ -16,7 +16,7 @@
  * instructions to h->retired; leaving it early (a trap, an exit after a
  * system instruction) subtracts the ones that did not retire.
  */
-#include "internal.h"
+#include "fpu.h"
 
 static inline void host_fence(bool full)
 {
@@ -317,6 +317,58 @@ L_AMO: {
     RD = v;
     NEXT();
 }
+
+/* ---- F and D: loads and stores as the integer ones, after the
+ * mstatus.FS check; a load makes FS Dirty (it writes an f register).
+ * Everything else is fpu.c's. ---- */
+#define FP_ON() (h->mstatus & MSTATUS_FS)
+#define FLOAD(name, T, size, box)                                            \
+    L_##name: {                                                              \
+        uint64_t a = RS1 + IMM, v;                                           \
+        const TlbEntry *e = &dtlb[(a >> PAGE_BITS) & (TLB_SIZE - 1)];        \
+        if (unlikely(!FP_ON())) {                                            \
+            hart_raise(h, EXC_ILLEGAL, ins->raw);                            \
+            goto exc;                                                        \
+        }                                                                    \
+        if (likely((a & (PAGE_MASK | (size - 1))) == e->tag_r)) {            \
+            v = __atomic_load_n((T *)(uintptr_t)(a + e->addend),             \
+                                __ATOMIC_RELAXED);                           \
+        } else if (unlikely(!riscv_load_slow(h, a, size, &v))) {             \
+            goto exc;                                                        \
+        }                                                                    \
+        h->f[ins->rd] = (T)v | (box);                                        \
+        h->mstatus |= MSTATUS_FS;                                            \
+        NEXT();                                                              \
+    }
+    FLOAD(FLW, uint32_t, 4, 0xffffffff00000000ull)
+    FLOAD(FLD, uint64_t, 8, 0)
+#undef FLOAD
+
+#define FSTORE(name, T, size)                                                \
+    L_##name: {                                                              \
+        uint64_t a = RS1 + IMM, v = h->f[ins->rs2];                          \
+        const TlbEntry *e = &dtlb[(a >> PAGE_BITS) & (TLB_SIZE - 1)];        \
+        if (unlikely(!FP_ON())) {                                            \
+            hart_raise(h, EXC_ILLEGAL, ins->raw);                            \
+            goto exc;                                                        \
+        }                                                                    \
+        if (likely((a & (PAGE_MASK | (size - 1))) == e->tag_w)) {            \
+            __atomic_store_n((T *)(uintptr_t)(a + e->addend), (T)v,          \
+                             __ATOMIC_RELAXED);                              \
+        } else if (unlikely(!riscv_store_slow(h, a, size, v))) {             \
+            goto exc;                                                        \
+        }                                                                    \
+        NEXT();                                                              \
+    }
+    FSTORE(FSW, uint32_t, 4)
+    FSTORE(FSD, uint64_t, 8)
+#undef FSTORE
+#undef FP_ON
+
+L_FP:
+    if (unlikely(!riscv_fp_exec(h, ins)))
+        goto exc;
+    NEXT();
 
 /* ---- Zicsr and privileged: always leave for the outer loop, which
  * re-evaluates interrupts and the translation context. ---- */

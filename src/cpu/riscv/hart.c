@@ -74,6 +74,8 @@ void riscv_hart_free(RiscvHart *h)
 void riscv_hart_reset(RiscvHart *h)
 {
     memset(h->x, 0, sizeof(h->x));
+    memset(h->f, 0, sizeof(h->f));
+    h->fflags = h->frm = 0;
     h->pc = h->reset_pc;
     h->priv = RISCV_PRIV_M;
     h->mstatus = 0;

@@ -158,6 +158,10 @@ struct RiscvHart {
 
     RiscvBus bus;
 
+    /* F and D: f registers (binary32 values NaN-boxed), fcsr fields. */
+    uint64_t f[32];
+    uint8_t fflags, frm;
+
     /* CSRs. */
     uint64_t mip; /* cross-thread */
     uint64_t mstatus, mie, medeleg, mideleg;

@@ -25,6 +25,8 @@
     X(MULW) X(DIVW) X(DIVUW) X(REMW) X(REMUW)                                \
     /* A: one op each for LR, SC and AMO; the helper reads funct5/width */   \
     X(LR) X(SC) X(AMO)                                                       \
+    /* F and D: loads and stores inline, the rest in fpu.c */             \
+    X(FLW) X(FLD) X(FSW) X(FSD) X(FP)                                        \
     /* Zicsr */                                                              \
     X(CSR)                                                                   \
     /* privileged */                                                         \

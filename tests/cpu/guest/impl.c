@@ -38,8 +38,8 @@ int main(int hartid)
 {
     (void)hartid;
 
-    /* identification: RV64 ACIMSU exactly; no vendor, arch, impl ids */
-    CHECK_EQ(csr_read(misa), 0x8000000000141105ul);
+    /* identification: RV64 ACDFIMSU exactly; no vendor, arch, impl ids */
+    CHECK_EQ(csr_read(misa), 0x800000000014112dul);
     CHECK_EQ(csr_read(marchid), 0);
     CHECK_EQ(csr_read(mimpid), 0);
 
@@ -136,6 +136,20 @@ int main(int hartid)
     __asm__ volatile("sfence.vma" ::: "memory");
     EXPECT_TRAP(mprv_load(UNASSIGNED_ADDR), 5, UNASSIGNED_ADDR);
     csr_write(satp, 0);
+
+    /* fflags changed by an instruction that writes only an x register
+     * (here flt.d with a NaN): the F state is modified, so FS becomes
+     * Dirty (priv. spec 3.1.6.6); QEMU 7.2 leaves it Clean */
+    uint64_t r;
+    csr_set(mstatus, 1ul << 13); /* FS = Initial */
+    __asm__ volatile("fmv.d.x ft2, %0" ::"r"(0x7ff8000000000000ul) : "ft2");
+    csr_clear(mstatus, 3ul << 13);
+    csr_set(mstatus, 2ul << 13); /* FS = Clean */
+    __asm__ volatile("flt.d %0, ft2, ft2" : "=r"(r));
+    CHECK_EQ(r, 0);
+    CHECK_EQ((csr_read(mstatus) >> 13) & 3, 3);
+    CHECK_EQ(csr_read(fflags), 0x10);
+    csr_clear(mstatus, 3ul << 13);
 
     puts_("impl: ok\n");
     return 0;
