@@ -32,7 +32,7 @@
 #include "virt-internal.h"
 
 #define DEFAULT_BIOS "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.bin"
-#define HART_ISA "rv64imac_zicsr_zifencei"
+#define HART_ISA "rv64imafdc_zicsr_zifencei"
 #define HART_MMU "riscv,sv48"      /* as QEMU says; Sv39 and Sv57 work too */
 
 

@@ -2,7 +2,7 @@
 # parvm's device tree against qemu-system-riscv64 -machine virt,dumpdtb:
 # every node parvm has must exist in QEMU's with the same compatible, reg,
 # interrupts and the other properties a guest reads (phandle numbers, and
-# the ISA string of a hart without F/D, may differ).
+# the ISA string, where QEMU lists extensions parvm lacks, may differ).
 # With KERNEL, a second pair of trees with -kernel KERNEL, an -initrd and
 # -append: /chosen's bootargs and initrd range must match too.
 # Usage: dtb-compare.sh PARVM HARTS [KERNEL]

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * A RISC-V RV64IMAC hart (Zicsr, Zifencei; M, S and U modes; Sv39/48/57):
+ * A RISC-V RV64IMAFDC hart (Zicsr, Zifencei; M, S and U modes; Sv39/48/57):
  * an interpreter with a decode cache and a software TLB.
  *
  * Threads.  A hart is run by one thread at a time, "the hart thread": the
