@@ -24,10 +24,13 @@ enum { STAT_DIRECT, STAT_HOLDER, STAT_RETRIES, STAT_YIELDS };
 /*
  * How long a vCPU yields to a raised "I/O thread wants the lock" flag
  * before it takes the lock anyway.  The I/O thread retries from a bottom
- * half, normally within microseconds; the bound keeps a vCPU from waiting
- * long when the I/O thread cannot run (an overloaded host, teardown).
+ * half, normally within microseconds, and lowers the flag once it got the
+ * lock; a vCPU that gave up too early would take the lock again before the
+ * I/O thread's next try, over and over on a loaded host (a sanitizer build
+ * on a busy machine showed it).  The bound only keeps a vCPU from waiting
+ * forever when the I/O thread cannot run at all (teardown).
  */
-#define WANTS_LOCK_MAX_WAIT_NS 50000
+#define WANTS_LOCK_MAX_WAIT_NS 2000000
 
 static int64_t now_ns(void)
 {

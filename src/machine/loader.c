@@ -168,7 +168,10 @@ int pv_load_raw(const char *path, const PvGuestRam *ram, uint64_t addr, PvImage 
                 char *err, size_t len)
 {
     size_t size = 0;
-    uint8_t *buf = read_file(path, UINT64_C(4) << 30, &size, err, len);
+    /* Only what fits between @addr and the end of RAM is worth reading. */
+    uint64_t room = addr >= ram->base && addr - ram->base < ram->size
+                        ? ram->size - (addr - ram->base) : 0;
+    uint8_t *buf = read_file(path, room, &size, err, len);
 
     if (!buf) {
         return -1;

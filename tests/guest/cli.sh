@@ -44,7 +44,7 @@ expect "unknown option '-bogus'" -- -bogus
 expect "-initrd only allowed with -kernel" -- -machine virt -bios none -initrd "$good"
 expect "-initrd $tmp/missing" -- -machine virt -bios none -kernel "$good" -initrd "$tmp/missing"
 head -c 300000000 /dev/zero > "$tmp/big.initrd"
-expect "do not fit in RAM" -- -machine virt -m 128M -bios none -kernel "$good" -initrd "$tmp/big.initrd"
+expect "do not fit in" -- -machine virt -m 128M -bios none -kernel "$good" -initrd "$tmp/big.initrd"
 expect "needs an argument" -- -kernel
 expect "-smp" -- -smp 0
 expect "-smp" -- -smp 100000
