@@ -145,8 +145,10 @@ build_kernel() {
 # --- busybox ----------------------------------------------------------------
 build_busybox() {
   local ver=$1 dir
-  rm -rf "$work/busybox-src"
+  # The downloaded .dsc and tarballs stay (apt-get skips files it already
+  # has and verified); the unpacked tree is always fresh.
   mkdir -p "$work/busybox-src"
+  find "$work/busybox-src" -mindepth 1 -maxdepth 1 -type d -exec rm -rf {} +
   (cd "$work/busybox-src" && apt-get source -q "busybox=$ver" >/dev/null 2>"$work/busybox-src.log") ||
     { cat "$work/busybox-src.log" >&2; die "apt-get source busybox=$ver failed"; }
   dir=$(find "$work/busybox-src" -mindepth 1 -maxdepth 1 -type d -name 'busybox-*' | head -n1)
