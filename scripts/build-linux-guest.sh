@@ -167,7 +167,7 @@ build_busybox() {
     sed -i -E "/^(# )?$sym[= ]/d" "$dir/.config"
     echo "$line" >> "$dir/.config"
   done < "$guest/busybox.config"
-  yes "" | "${bmake[@]}" oldconfig >/dev/null
+  "${bmake[@]}" oldconfig < <(yes "") >/dev/null
   check_config "$guest/busybox.config" "$dir/.config"
   "${bmake[@]}" -s busybox >"$work/busybox-build.log" 2>&1 ||
     { tail -n 40 "$work/busybox-build.log" >&2; die "busybox build failed"; }
@@ -203,43 +203,49 @@ build_initramfs() {
 }
 
 # --- main -------------------------------------------------------------------
-start=$(date +%s)
-"$root/scripts/deps.sh" linux
-ensure_deb_src
-bbver=$(apt-cache showsrc busybox | awk '/^Version:/ { print $2 }' | sort -V | tail -n1)
-[ -n "$bbver" ] || die "no busybox source version"
-toolver="$(pkgver gcc-riscv64-linux-gnu) $(pkgver binutils-riscv64-linux-gnu) $(pkgver libc6-dev-riscv64-cross)"
+# (A function, so bash has read the whole file before it runs any of it.)
+main() {
+  local start k b i rootfs bbver toolver
+  start=$(date +%s)
+  "$root/scripts/deps.sh" linux
+  ensure_deb_src
+  bbver=$(apt-cache showsrc busybox | awk '/^Version:/ { print $2 }' | sort -V | tail -n1)
+  [ -n "$bbver" ] || die "no busybox source version"
+  toolver="$(pkgver gcc-riscv64-linux-gnu) $(pkgver binutils-riscv64-linux-gnu) $(pkgver libc6-dev-riscv64-cross)"
 
-k=$(stage_key build_kernel "$guest/kernel.config" <(echo "$(pkgver linux-source-6.1) $toolver"))
-if stamp_ok kernel "$k" && [ -f "$out/Image" ]; then
-  log "kernel: up to date"
-else
-  log "kernel: building Linux $(pkgver linux-source-6.1) (make -j$jobs)"
-  rm -f "$work/kernel.stamp"
-  build_kernel
-  echo "$k" > "$work/kernel.stamp"
-fi
+  k=$(stage_key build_kernel "$guest/kernel.config" <(echo "$(pkgver linux-source-6.1) $toolver"))
+  if stamp_ok kernel "$k" && [ -f "$out/Image" ]; then
+    log "kernel: up to date"
+  else
+    log "kernel: building Linux $(pkgver linux-source-6.1) (make -j$jobs)"
+    rm -f "$work/kernel.stamp"
+    build_kernel
+    echo "$k" > "$work/kernel.stamp"
+  fi
 
-b=$(stage_key build_busybox "$guest/busybox.config" <(echo "$bbver $toolver"))
-if stamp_ok busybox "$b" && [ -f "$out/busybox" ]; then
-  log "busybox: up to date"
-else
-  log "busybox: building $bbver from Debian's source package (make -j$jobs)"
-  rm -f "$work/busybox.stamp"
-  build_busybox "$bbver"
-  echo "$b" > "$work/busybox.stamp"
-fi
+  b=$(stage_key build_busybox "$guest/busybox.config" <(echo "$bbver $toolver"))
+  if stamp_ok busybox "$b" && [ -f "$out/busybox" ]; then
+    log "busybox: up to date"
+  else
+    log "busybox: building $bbver from Debian's source package (make -j$jobs)"
+    rm -f "$work/busybox.stamp"
+    build_busybox "$bbver"
+    echo "$b" > "$work/busybox.stamp"
+  fi
 
-mapfile -t rootfs < <(cd "$guest/rootfs" && find . -type f | LC_ALL=C sort)
-i=$(stage_key build_initramfs "$work/busybox.stamp" "$work/linux-source.version" \
-      <(printf '%s\n' "${rootfs[@]}"; cd "$guest/rootfs" && for f in "${rootfs[@]}"; do
-          stat -c %A "$f"; cat "$f"; done))
-if stamp_ok initramfs "$i" && [ -f "$out/initramfs.cpio.gz" ]; then
-  log "initramfs: up to date"
-else
-  log "initramfs: writing"
-  rm -f "$work/initramfs.stamp"
-  build_initramfs
-  echo "$i" > "$work/initramfs.stamp"
-fi
-log "done in $(( $(date +%s) - start ))s: $out/Image $out/initramfs.cpio.gz"
+  mapfile -t rootfs < <(cd "$guest/rootfs" && find . -type f | LC_ALL=C sort)
+  i=$(stage_key build_initramfs "$work/busybox.stamp" "$work/linux-source.version" \
+        <(printf '%s\n' "${rootfs[@]}"; cd "$guest/rootfs" && for f in "${rootfs[@]}"; do
+            stat -c %A "$f"; cat "$f"; done))
+  if stamp_ok initramfs "$i" && [ -f "$out/initramfs.cpio.gz" ]; then
+    log "initramfs: up to date"
+  else
+    log "initramfs: writing"
+    rm -f "$work/initramfs.stamp"
+    build_initramfs
+    echo "$i" > "$work/initramfs.stamp"
+  fi
+  log "done in $(( $(date +%s) - start ))s: $out/Image $out/initramfs.cpio.gz"
+}
+
+main "$@"
