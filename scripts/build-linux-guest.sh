@@ -43,11 +43,12 @@ ensure_deb_src() {
   fi
   [ "$(id -u)" -eq 0 ] || die "apt has no deb-src entry for busybox; run as root once to add it"
   local codename list=/etc/apt/sources.list.d/parvm-deb-src.sources f
+  # shellcheck disable=SC1091
   codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
   [ -n "$codename" ] || die "no VERSION_CODENAME in /etc/os-release"
   : > "$list.tmp"
   for f in /etc/apt/sources.list.d/*.sources; do
-    [ -e "$f" ] && [ "$f" != "$list" ] || continue
+    if [ ! -e "$f" ] || [ "$f" = "$list" ]; then continue; fi
     awk -v cn="$codename" '
       function suite_ok(s,   n, w, i) {
         n = split(s, w, /[ \t]+/)
@@ -124,7 +125,7 @@ check_config() {
 # --- kernel -----------------------------------------------------------------
 build_kernel() {
   local src=$work/linux-source-6.1 obj=$work/linux-obj
-  local kmake=(make -C "$src" O="$obj" ARCH=riscv CROSS_COMPILE=$cross -j"$jobs")
+  local kmake=(make -C "$src" O="$obj" ARCH=riscv CROSS_COMPILE="$cross" -j"$jobs")
   if [ "$(cat "$work/linux-source.version" 2>/dev/null)" != "$(pkgver linux-source-6.1)" ]; then
     rm -rf "$src" "$obj"
     tar -C "$work" -xf /usr/src/linux-source-6.1.tar.xz
@@ -153,7 +154,7 @@ build_busybox() {
     { cat "$work/busybox-src.log" >&2; die "apt-get source busybox=$ver failed"; }
   dir=$(find "$work/busybox-src" -mindepth 1 -maxdepth 1 -type d -name 'busybox-*' | head -n1)
   [ -n "$dir" ] || die "apt-get source busybox left no busybox-* directory"
-  local bmake=(make -C "$dir" CROSS_COMPILE=$cross -j"$jobs")
+  local bmake=(make -C "$dir" CROSS_COMPILE="$cross" -j"$jobs")
   "${bmake[@]}" -s allnoconfig >/dev/null
   # Apply the fragment: drop each symbol's line, append ours, then let
   # oldconfig give every newly visible sub-option its default.
@@ -164,7 +165,7 @@ build_busybox() {
       "# CONFIG_"*" is not set") sym=${line#\# }; sym=${sym%% *} ;;
       *) continue ;;
     esac
-    sed -i -E "/^(# )?$sym[= ]/d" "$dir/.config"
+    sed -i -E "/^(# )?${sym}[= ]/d" "$dir/.config"
     echo "$line" >> "$dir/.config"
   done < "$guest/busybox.config"
   "${bmake[@]}" oldconfig < <(yes "") >/dev/null
