@@ -326,6 +326,17 @@ int pv_virtq_pop(PvVirtqueue *vq, AddressSpace *as, PvVirtqElem **out)
     }
     vq->last_avail_idx++;
     vq->inflight++;
+    if (vq->event_idx && !vq->kicks_off) {
+        /* Kick me for the entry after this one.  The next pop's read of
+         * avail idx must come after this store (a full fence): either it
+         * sees the driver's next entry, or the driver sees this event. */
+        if (!store16(as, vq->used + USED_RING(vq->num), vq->last_avail_idx)) {
+            pv_virtq_elem_free(e);
+            mark_broken(vq, "used ring not in writable RAM");
+            return -1;
+        }
+        atomic_thread_fence(memory_order_seq_cst);
+    }
     *out = e;
     return 1;
 }
@@ -412,6 +423,7 @@ void pv_virtq_set_notification(PvVirtqueue *vq, AddressSpace *as, bool enable)
     if (!vq->ready || vq->broken || !rings_ok(vq)) {
         return;
     }
+    vq->kicks_off = !enable;
     if (vq->event_idx) {
         /* avail_event: kick me when you make this entry available.  While
          * disabled it is left behind, which suppresses kicks as well. */

@@ -47,6 +47,7 @@ typedef struct PvVirtqueue {
     bool signalled_used_valid;
     unsigned inflight;          /* popped, not yet pushed */
     bool broken;                /* malformed: see above */
+    bool kicks_off;             /* pv_virtq_set_notification(false) */
     const char *broken_why;     /* static string, for the guest-error log */
 } PvVirtqueue;
 
@@ -79,6 +80,10 @@ void pv_virtq_reset(PvVirtqueue *vq);
  * Pop the next available chain.  Returns 1 and *@out (malloc'd), 0 if the
  * ring is empty (or the queue not ready / broken), -1 if the queue was
  * found malformed now (vq->broken set, vq->broken_why says why).
+ * With EVENT_IDX, unless kicks are off, every pop also publishes
+ * avail_event = the next entry it will want, as QEMU's virtqueue_pop does:
+ * a driver then kicks for the first buffer it adds after the device has
+ * taken everything, whichever device runs the queue.
  */
 int pv_virtq_pop(PvVirtqueue *vq, AddressSpace *as, PvVirtqElem **out);
 
