@@ -4,7 +4,8 @@
 #   build: compiler, meson, ninja, pkg-config, liburcu (RCU for the memory
 #          map), libfdt (the device tree), jansson (QMP's JSON), liburing
 #          (block I/O through io_uring), libslirp (-netdev user)
-#   run:   build + the RISC-V bare-metal compiler for the bundled demo guest
+#   run:   build + OpenSBI (-bios default) and the RISC-V bare-metal compiler
+#          for the bundled demo guest
 #   test:  run + qemu-system-riscv64, which every guest test is compared with,
 #          and clang for the libFuzzer targets (fuzz/run.sh)
 #   linux: only what scripts/build-linux-guest.sh needs to build the Linux
@@ -18,8 +19,8 @@ pkgs=(gcc libc6-dev meson ninja-build pkg-config liburcu-dev libfdt-dev libjanss
       libslirp-dev)
 case "${1:-build}" in
   build) ;;
-  run) pkgs+=(gcc-riscv64-unknown-elf) ;;
-  test) pkgs+=(gcc-riscv64-unknown-elf qemu-system-misc device-tree-compiler gdb clang) ;;
+  run) pkgs+=(gcc-riscv64-unknown-elf opensbi) ;;
+  test) pkgs+=(gcc-riscv64-unknown-elf opensbi qemu-system-misc device-tree-compiler gdb clang) ;;
   linux) pkgs=(linux-source-6.1 gcc-riscv64-linux-gnu libc6-dev-riscv64-cross make gcc libc6-dev bison flex bc
                xz-utils dpkg-dev) ;;
   *) echo "usage: $0 build|run|test|linux" >&2; exit 2 ;;

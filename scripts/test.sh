@@ -2,15 +2,18 @@
 # Build and run every test, three times: a debug build with the lock
 # validator (-Werror), then under ThreadSanitizer, then under
 # AddressSanitizer + UndefinedBehaviorSanitizer; then the libFuzzer targets
-# for a bounded time (fuzz/run.sh, clang).  Ends with "N passed, M failed".
-# Usage: scripts/test.sh [plain|thread|address|fuzz ...]   (default: all four)
+# for a bounded time (fuzz/run.sh, clang); then the Linux guest
+# (scripts/build-linux-guest.sh, cached under build/linux-guest) on the
+# plain build's parvm and on qemu-system-riscv64, and on -smp 4 under a
+# QMP stop/cont loop.  Ends with "N passed, M failed".
+# Usage: scripts/test.sh [plain|thread|address|fuzz|linux ...]   (default: all)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/deps.sh test || exit 1
 
 configs=("$@")
-[ ${#configs[@]} -gt 0 ] || configs=(plain thread address fuzz)
+[ ${#configs[@]} -gt 0 ] || configs=(plain thread address fuzz linux)
 
 passed=0
 failed=0
@@ -24,6 +27,35 @@ for cfg in "${configs[@]}"; do
       failed=$((failed + 1))
     fi
     grep -E "^fuzz/run.sh|stat::number_of_executed_units" build/test-fuzz.log
+    continue
+  fi
+  if [ "$cfg" = linux ]; then
+    echo "=== linux: building the guest (cached), booting it"
+    if ! scripts/build-linux-guest.sh build/linux-guest >build/test-linux-build.log 2>&1; then
+      tail -40 build/test-linux-build.log
+      failed=$((failed + 1))
+      continue
+    fi
+    grep "done in" build/test-linux-build.log
+    parvm=build/test-plain/src/parvm
+    if [ ! -x "$parvm" ]; then
+      echo "=== linux: needs the plain build first (scripts/test.sh plain linux)"
+      failed=$((failed + 1))
+      continue
+    fi
+    for t in "tests/linux/boot.py --preset parvm --parvm $parvm --smp 2" \
+             "tests/linux/boot.py --preset qemu --smp 2" \
+             "tests/linux/stopcont.py $parvm --smp 4"; do
+      name=${t#tests/linux/}
+      if $t --timeout-scale 3 >build/test-linux.log 2>&1; then
+        echo "ok: $name: $(grep -E 'PASS|cycles' build/test-linux.log | tr '\n' ' ')"
+        passed=$((passed + 1))
+      else
+        tail -60 build/test-linux.log
+        echo "FAILED: $name"
+        failed=$((failed + 1))
+      fi
+    done
     continue
   fi
   dir="build/test-$cfg"

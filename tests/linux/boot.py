@@ -215,6 +215,8 @@ def host_to_guest(port, message, timeout):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--preset", choices=sorted(PRESETS), default="qemu")
+    ap.add_argument("--parvm", help="the parvm binary for --preset parvm "
+                    "(default: build/src/parvm)")
     ap.add_argument("--smp", type=int, default=2)
     ap.add_argument("--guest", default=os.path.join(ROOT, "build", "linux-guest"),
                     help="folder with Image and initramfs.cpio.gz")
@@ -243,7 +245,10 @@ def main():
     subst = {"{kernel}": kernel, "{initrd}": initrd, "{append}": args.append,
              "{smp}": str(args.smp), "{disk}": disk, "{fwd_port}": str(fwd_port)}
     argv = []
-    for a in (args.command or PRESETS[args.preset]):
+    preset = list(PRESETS[args.preset])
+    if args.parvm and args.preset == "parvm":
+        preset[0] = args.parvm
+    for a in (args.command or preset):
         for k, v in subst.items():
             a = a.replace(k, v)
         argv.append(a)
