@@ -227,12 +227,46 @@ static uint64_t zero_sum(const Fmt *f, int rm)
     return make_zero(f, rm == SF_RDN);
 }
 
+/*
+ * (-1)^sa * A * 2^ea + (-1)^sb * B * 2^eb, rounded once.  The callers leave
+ * enough zero bits below each significand that the sticky bit which
+ * alignment jams into bit 0 stays far below the rounding position.
+ */
+static uint64_t add_exact(const Fmt *f, unsigned sa, int ea, u128 A, unsigned sb, int eb,
+                          u128 B, int rm, unsigned *fl)
+{
+    u128 m;
+    unsigned s;
+    int e;
+
+    if (ea >= eb) {
+        B = shr_jam(B, ea - eb);
+        e = ea;
+    } else {
+        A = shr_jam(A, eb - ea);
+        e = eb;
+    }
+    if (sa == sb) {
+        m = A + B;
+        s = sa;
+    } else if (A >= B) {
+        m = A - B;
+        s = sa;
+    } else {
+        m = B - A;
+        s = sb;
+    }
+    if (m == 0)
+        return zero_sum(f, rm);
+    return round_pack(f, s, e, m, rm, fl);
+}
+
 static uint64_t add_signed(const Fmt *f, uint64_t a, uint64_t b, int rm,
                            unsigned *fl)
 {
     unsigned sa = sign_of(f, a), sb = sign_of(f, b);
     uint64_t r, ma, mb;
-    int ea, eb, e;
+    int ea, eb;
 
     if (nan_in(f, a, b, &r, fl))
         return r;
@@ -255,30 +289,7 @@ static uint64_t add_signed(const Fmt *f, uint64_t a, uint64_t b, int rm,
      * what it shifts out into bit 0) and at most one bit of cancellation
      * when anything was shifted out, the sticky bit stays far below the
      * rounding position. */
-    u128 A = (u128)ma << 64, B = (u128)mb << 64, m;
-    ea -= 64;
-    eb -= 64;
-    if (ea >= eb) {
-        B = shr_jam(B, ea - eb);
-        e = ea;
-    } else {
-        A = shr_jam(A, eb - ea);
-        e = eb;
-    }
-    unsigned s;
-    if (sa == sb) {
-        m = A + B;
-        s = sa;
-    } else if (A >= B) {
-        m = A - B;
-        s = sa;
-    } else {
-        m = B - A;
-        s = sb;
-    }
-    if (m == 0)
-        return zero_sum(f, rm);
-    return round_pack(f, s, e, m, rm, fl);
+    return add_exact(f, sa, ea - 64, (u128)ma << 64, sb, eb - 64, (u128)mb << 64, rm, fl);
 }
 
 uint64_t sf_add(int fmt, uint64_t a, uint64_t b, int rm, unsigned *fl)
@@ -438,33 +449,13 @@ uint64_t sf_fma(int fmt, uint64_t a, uint64_t b, uint64_t c, bool neg_prod,
     /* Both with the leading bit at 125: the product has at most 106
      * significant bits, so at least 19 zero bits below it, and the
      * same argument as for addition holds. */
-    u128 C = mc, m;
-    int lp = clz128(P) - 2, lc = clz128(C) - 2, e;
+    u128 C = mc;
+    int lp = clz128(P) - 2, lc = clz128(C) - 2;
     P <<= lp;
     ep -= lp;
     C <<= lc;
     ec -= lc;
-    if (ep >= ec) {
-        C = shr_jam(C, ep - ec);
-        e = ep;
-    } else {
-        P = shr_jam(P, ec - ep);
-        e = ec;
-    }
-    unsigned s;
-    if (sp == sc) {
-        m = P + C;
-        s = sp;
-    } else if (P >= C) {
-        m = P - C;
-        s = sp;
-    } else {
-        m = C - P;
-        s = sc;
-    }
-    if (m == 0)
-        return zero_sum(f, rm);
-    return round_pack(f, s, e, m, rm, fl);
+    return add_exact(f, sp, ep, P, sc, ec, C, rm, fl);
 }
 
 /* a < b for non-NaN operands, with -0 < +0. */
