@@ -19,7 +19,7 @@ passed=0
 failed=0
 for cfg in "${configs[@]}"; do
   if [ "$cfg" = fuzz ]; then
-    echo "=== fuzz: libFuzzer targets, 60 s each"
+    echo "=== fuzz: libFuzzer targets, 60 s in all"
     if fuzz/run.sh 60 >build/test-fuzz.log 2>&1; then
       passed=$((passed + 1))
     else
