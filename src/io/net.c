@@ -317,6 +317,9 @@ void pv_net_rx_enqueue(PvNetdev *nd, const void *buf, size_t len)
     memcpy(p->data, buf, len);
     p->len = len;
     p->next = NULL;
+    /* Counted before it is visible: whoever sees the frame sees it counted. */
+    atomic_fetch_add_explicit(&nd->st.rx_packets, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&nd->st.rx_bytes, len, memory_order_relaxed);
     pv_mutex_lock(&nd->qlock);
     if (nd->tail) {
         nd->tail->next = p;
@@ -329,8 +332,6 @@ void pv_net_rx_enqueue(PvNetdev *nd, const void *buf, size_t len)
         atomic_store_explicit(&nd->st.rx_queue_max, nd->count, memory_order_relaxed);
     }
     pv_mutex_unlock(&nd->qlock);
-    atomic_fetch_add_explicit(&nd->st.rx_packets, 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&nd->st.rx_bytes, len, memory_order_relaxed);
 }
 
 void pv_net_rx_notify(PvNetdev *nd)

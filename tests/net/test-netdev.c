@@ -168,7 +168,9 @@ static void pair_exchange(const char *oa, const char *ob)
     CHECK(pv_net_send(b, "and from b", 10) == 10);
     CHECK(got_frame(b, "hello from a"));
     CHECK(got_frame(a, "and from b"));
-    CHECK(atomic_load(&pa.rx_ready) > 0 && atomic_load(&pb.rx_ready) > 0);
+    /* The I/O thread queues a frame, then tells the peer: the test can see
+     * the frame first. */
+    CHECK(WAIT_FOR(atomic_load(&pa.rx_ready) > 0 && atomic_load(&pb.rx_ready) > 0, 10000));
     pv_netdev_get_stats(a, &st);
     CHECK_EQ_U64(st.tx_packets, 1);
     CHECK_EQ_U64(st.tx_bytes, 12);
@@ -294,8 +296,8 @@ static void test_backpressure(void)
     /* Consume nothing: the backend fills its queue and stops reading; the
      * kernel's socket buffer fills; the sender blocks. */
     CHECK(WAIT_FOR(pv_net_rx_queued(nd) == BP_QUEUE, 10000));
-    pv_netdev_get_stats(nd, &st);
-    CHECK(st.rx_paused >= 1);
+    /* The backend pauses when it next finds the queue full, just after. */
+    CHECK(WAIT_FOR((pv_netdev_get_stats(nd, &st), st.rx_paused >= 1), 10000));
     CHECK_EQ_U64(st.rx_queue_max, BP_QUEUE);
     CHECK(atomic_load(&s.sent) < BP_PACKETS);
     /* Now consume everything, in order. */
