@@ -2,9 +2,10 @@
 /*
  * A minimal virtio-mmio (Version 2, virtio 1.2 section 4.2.2) driver core
  * for the bundled bare-metal guests: register offsets, the split virtqueue
- * layout, device discovery on QEMU virt's eight slots, and the
- * reset / feature negotiation / queue 0 set-up sequence (virtio 1.2
- * section 3.1.1).  Polled only: the guests never take virtio interrupts.
+ * layout, device discovery on QEMU virt's eight slots, and the steps of
+ * the initialisation sequence (virtio 1.2 section 3.1.1): negotiate, set up
+ * each queue, DRIVER_OK; virtio_mmio_setup() does all three for a device
+ * with one queue.  Polled only: the guests never take virtio interrupts.
  * Header-only (static inline) so a guest that does not include it pays
  * nothing; works the same on qemu-system-riscv64 with
  * -global virtio-mmio.force-legacy=false.
@@ -51,6 +52,7 @@
 
 #define F_VERSION_1 32
 
+#define VIRTIO_ID_NET 1
 #define VIRTIO_ID_BLOCK 2
 
 /* Descriptor flags, avail and used ring flags (virtio 1.2 section 2.7). */
@@ -99,22 +101,11 @@ static inline int virtio_mmio_find(unsigned id, unsigned from)
     return -1;
 }
 
-enum virtio_setup_error {
-    VIRTIO_SETUP_OK,
-    VIRTIO_SETUP_FEATURES_REFUSED, /* FEATURES_OK did not stick */
-    VIRTIO_SETUP_QUEUE_UNUSABLE,   /* queue 0 too small or already live */
-};
-
 /*
- * Resets the device at @base, accepts the offered features among @want
- * (*@features gets them), sets up queue 0 with @qsize entries on the given
- * rings (their flags and indices zeroed here) and sets DRIVER_OK.
- * @avail and @used are VQ_AVAIL(qsize) and VQ_USED(qsize) objects.
+ * Reset the device at @base and accept the offered features among @want
+ * (*@features gets them).  False if FEATURES_OK did not stick.
  */
-static inline enum virtio_setup_error virtio_mmio_setup(unsigned long base, uint64_t want,
-                                                        uint64_t *features, unsigned qsize,
-                                                        struct desc *desc, void *avail,
-                                                        void *used)
+static inline bool virtio_mmio_negotiate(unsigned long base, uint64_t want, uint64_t *features)
 {
     mmio32(base + R_STATUS) = 0;
     mmio32(base + R_STATUS) = S_ACK;
@@ -129,12 +120,20 @@ static inline enum virtio_setup_error virtio_mmio_setup(unsigned long base, uint
     mmio32(base + R_DRV_FEATURES_SEL) = 1;
     mmio32(base + R_DRV_FEATURES) = (uint32_t)(*features >> 32);
     mmio32(base + R_STATUS) = S_ACK | S_DRIVER | S_FEATURES_OK;
-    if (!(mmio32(base + R_STATUS) & S_FEATURES_OK)) {
-        return VIRTIO_SETUP_FEATURES_REFUSED;
-    }
-    mmio32(base + R_QUEUE_SEL) = 0;
+    return (mmio32(base + R_STATUS) & S_FEATURES_OK) != 0;
+}
+
+/*
+ * Set up queue @q with @qsize entries on the given rings (@avail and @used
+ * are VQ_AVAIL(qsize) and VQ_USED(qsize) objects; their flags and indices
+ * are zeroed here).  False if the queue is too small or already live.
+ */
+static inline bool virtio_mmio_queue(unsigned long base, unsigned q, unsigned qsize,
+                                     struct desc *desc, void *avail, void *used)
+{
+    mmio32(base + R_QUEUE_SEL) = q;
     if (mmio32(base + R_QUEUE_NUM_MAX) < qsize || mmio32(base + R_QUEUE_READY) != 0) {
-        return VIRTIO_SETUP_QUEUE_UNUSABLE;
+        return false;
     }
     /* The ring headers are 4 bytes; the rest is rewritten before use. */
     ((volatile uint16_t *)avail)[0] = 0;
@@ -150,7 +149,33 @@ static inline enum virtio_setup_error virtio_mmio_setup(unsigned long base, uint
     mmio32(base + R_DEVICE_LO) = (uint32_t)(uintptr_t)used;
     mmio32(base + R_DEVICE_HI) = (uint32_t)((uint64_t)(uintptr_t)used >> 32);
     mmio32(base + R_QUEUE_READY) = 1;
+    return true;
+}
+
+static inline void virtio_mmio_driver_ok(unsigned long base)
+{
     mmio32(base + R_STATUS) = S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK;
+}
+
+enum virtio_setup_error {
+    VIRTIO_SETUP_OK,
+    VIRTIO_SETUP_FEATURES_REFUSED, /* FEATURES_OK did not stick */
+    VIRTIO_SETUP_QUEUE_UNUSABLE,   /* queue 0 too small or already live */
+};
+
+/* A device with one queue: negotiate, queue 0, DRIVER_OK. */
+static inline enum virtio_setup_error virtio_mmio_setup(unsigned long base, uint64_t want,
+                                                        uint64_t *features, unsigned qsize,
+                                                        struct desc *desc, void *avail,
+                                                        void *used)
+{
+    if (!virtio_mmio_negotiate(base, want, features)) {
+        return VIRTIO_SETUP_FEATURES_REFUSED;
+    }
+    if (!virtio_mmio_queue(base, 0, qsize, desc, avail, used)) {
+        return VIRTIO_SETUP_QUEUE_UNUSABLE;
+    }
+    virtio_mmio_driver_ok(base);
     return VIRTIO_SETUP_OK;
 }
 

@@ -13,9 +13,10 @@
 #include <stddef.h>
 
 #include "runtime.h"
+#include "virtio-mmio.h"
 
 #define SLOT 7
-#define BASE (0x10001000ul + 0x1000ul * SLOT)
+#define BASE VIRTIO_MMIO_SLOT(SLOT)
 #define HP 0x10200000ul
 #define HP_EJECT_REQ 0x14
 #define HP_EJECT 0x18
@@ -24,27 +25,13 @@
 #define QSIZE 16
 #define INFLIGHT 4
 
-struct desc {
-    uint64_t addr;
-    uint32_t len;
-    uint16_t flags, next;
-};
 static struct desc desc[QSIZE] __attribute__((aligned(16)));
-static struct { uint16_t flags, idx, ring[QSIZE], used_event; } avail;
-static struct {
-    uint16_t flags, idx;
-    struct { uint32_t id, len; } ring[QSIZE];
-    uint16_t avail_event;
-} used __attribute__((aligned(4)));
+static VQ_AVAIL(QSIZE) avail;
+static VQ_USED(QSIZE) used __attribute__((aligned(4)));
 static struct { uint32_t type, reserved; uint64_t sector; } hdr[INFLIGHT];
 static uint8_t status[INFLIGHT];
 static uint8_t data[INFLIGHT][4096] __attribute__((aligned(8)));
 static uint64_t seed = 12345;
-
-static void fence(void)
-{
-    __asm__ volatile("fence iorw, iorw" ::: "memory");
-}
 
 static uint64_t rnd(void)
 {
@@ -65,15 +52,15 @@ static void submit(unsigned r, uint64_t cap)
                                  (uint16_t)(d + 2) };
     desc[d + 2] = (struct desc){ (uintptr_t)&status[r], 1, 2, 0 };
     avail.ring[avail.idx % QSIZE] = (uint16_t)d;
-    fence();
+    virtio_fence();
     avail.idx++;
-    fence();
-    R(0x050) = 0;
+    virtio_fence();
+    R(R_QUEUE_NOTIFY) = 0;
 }
 
 static bool present(void)
 {
-    return R(0x000) == 0x74726976 && R(0x008) == 2;
+    return R(R_MAGIC) == VIRTIO_MMIO_MAGIC_VALUE && R(R_DEVICE_ID) == VIRTIO_ID_BLOCK;
 }
 
 void guest_trap(uint64_t cause)
@@ -96,24 +83,13 @@ void guest_main(uint64_t h, const uint8_t *fdt)
         puts_("no virtio-blk in slot 7\n");
         power_off(false);
     }
-    R(0x070) = 0;
-    R(0x070) = 3;
-    R(0x024) = 1;
-    R(0x020) = 1;                           /* VERSION_1 only */
-    R(0x024) = 0;
-    R(0x020) = 0;
-    R(0x070) = 11;
-    R(0x030) = 0;
-    R(0x038) = QSIZE;
-    R(0x080) = (uint32_t)(uintptr_t)desc;
-    R(0x084) = 0;
-    R(0x090) = (uint32_t)(uintptr_t)&avail;
-    R(0x094) = 0;
-    R(0x0a0) = (uint32_t)(uintptr_t)&used;
-    R(0x0a4) = 0;
-    R(0x044) = 1;
-    R(0x070) = 15;
-    uint64_t cap = R(0x100) | (uint64_t)R(0x104) << 32;
+    uint64_t features;
+    if (virtio_mmio_setup(BASE, 1ull << F_VERSION_1, &features, QSIZE, desc, &avail, &used) !=
+        VIRTIO_SETUP_OK) {
+        puts_("virtio-blk set-up refused\n");
+        power_off(false);
+    }
+    uint64_t cap = R(R_CONFIG) | (uint64_t)R(R_CONFIG + 4) << 32;
     for (unsigned r = 0; r < INFLIGHT; r++) {
         submit(r, cap);
     }
@@ -123,7 +99,7 @@ void guest_main(uint64_t h, const uint8_t *fdt)
     for (uint64_t spin = 0;; spin++) {
         uint16_t idx = *(volatile uint16_t *)&used.idx;
         while (seen != idx) {
-            fence();
+            virtio_fence();
             unsigned r = used.ring[seen % QSIZE].id / 3;
             errors += status[r] != 0;
             seen++;

@@ -22,7 +22,6 @@
 #ifndef CYCLES
 #define CYCLES 50
 #endif
-#define VIRTIO_ID_NET 1
 #define HP 0x10200000ul
 #define HP_EJECT_REQ 0x14
 #define HP_EJECT 0x18
@@ -66,23 +65,10 @@ static void publish(struct vq *v, uint16_t head)
     virtio_fence();
 }
 
-static void queue_setup(unsigned q, struct vq *v)
+static bool queue_setup(unsigned q, struct vq *v)
 {
-    v->avail.flags = 0;
-    v->avail.idx = 0;
-    v->used.flags = 0;
-    v->used.idx = 0;
     v->seen = 0;
-    virtio_fence();
-    R(R_QUEUE_SEL) = q;
-    R(R_QUEUE_NUM) = QSIZE;
-    R(R_DESC_LO) = (uint32_t)(uintptr_t)v->desc;
-    R(R_DESC_HI) = 0;
-    R(R_DRIVER_LO) = (uint32_t)(uintptr_t)&v->avail;
-    R(R_DRIVER_HI) = 0;
-    R(R_DEVICE_LO) = (uint32_t)(uintptr_t)&v->used;
-    R(R_DEVICE_HI) = 0;
-    R(R_QUEUE_READY) = 1;
+    return virtio_mmio_queue(base, q, QSIZE, v->desc, &v->avail, &v->used);
 }
 
 static void tx_one(uint16_t i, uint32_t seq)
@@ -109,20 +95,12 @@ static void tx_one(uint16_t i, uint32_t seq)
  * buffer posted, the transmit ring filled.  False if the device refused. */
 static bool setup(uint32_t *seq)
 {
-    R(R_STATUS) = 0;
-    R(R_STATUS) = S_ACK;
-    R(R_STATUS) = S_ACK | S_DRIVER;
-    R(R_DRV_FEATURES_SEL) = 0;
-    R(R_DRV_FEATURES) = 0;
-    R(R_DRV_FEATURES_SEL) = 1;
-    R(R_DRV_FEATURES) = 1;                  /* VERSION_1 */
-    R(R_STATUS) = S_ACK | S_DRIVER | S_FEATURES_OK;
-    if (!(R(R_STATUS) & S_FEATURES_OK)) {
+    uint64_t features;
+    if (!virtio_mmio_negotiate(base, 1ull << F_VERSION_1, &features) ||
+        !queue_setup(RXQ, &rxq) || !queue_setup(TXQ, &txq)) {
         return false;
     }
-    queue_setup(RXQ, &rxq);
-    queue_setup(TXQ, &txq);
-    R(R_STATUS) = S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK;
+    virtio_mmio_driver_ok(base);
     for (uint16_t i = 0; i < QSIZE; i++) {
         rxq.desc[i] = (struct desc){ (uintptr_t)rxq.buf[i], BUFSZ, VQ_DESC_F_WRITE, 0 };
         publish(&rxq, i);

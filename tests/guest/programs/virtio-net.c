@@ -19,39 +19,10 @@
 #include <stddef.h>
 
 #include "runtime.h"
-
-#define SLOT(i) (0x10001000ul + 0x1000ul * (i))
-#define R_MAGIC 0x000
-#define R_VERSION 0x004
-#define R_DEVICE_ID 0x008
-#define R_DEV_FEATURES 0x010
-#define R_DEV_FEATURES_SEL 0x014
-#define R_DRV_FEATURES 0x020
-#define R_DRV_FEATURES_SEL 0x024
-#define R_QUEUE_SEL 0x030
-#define R_QUEUE_NUM_MAX 0x034
-#define R_QUEUE_NUM 0x038
-#define R_QUEUE_READY 0x044
-#define R_QUEUE_NOTIFY 0x050
-#define R_ISR 0x060
-#define R_ISR_ACK 0x064
-#define R_STATUS 0x070
-#define R_DESC_LO 0x080
-#define R_DESC_HI 0x084
-#define R_DRIVER_LO 0x090
-#define R_DRIVER_HI 0x094
-#define R_DEVICE_LO 0x0a0
-#define R_DEVICE_HI 0x0a4
-#define R_CONFIG 0x100
-
-#define S_ACK 1u
-#define S_DRIVER 2u
-#define S_DRIVER_OK 4u
-#define S_FEATURES_OK 8u
+#include "virtio-mmio.h"
 
 #define F_MAC 5
 #define F_STATUS 16
-#define F_VERSION_1 32
 
 #define QSIZE 16
 #define BUFSZ 2048
@@ -59,23 +30,10 @@
 #define TX_FRAMES 64
 #define ECHO_FRAMES 64
 
-struct desc {
-    uint64_t addr;
-    uint32_t len;
-    uint16_t flags;
-    uint16_t next;
-};
-
 struct vq {
     struct desc desc[QSIZE] __attribute__((aligned(16)));
-    struct {
-        uint16_t flags, idx, ring[QSIZE], used_event;
-    } avail __attribute__((aligned(2)));
-    struct {
-        uint16_t flags, idx;
-        struct { uint32_t id, len; } ring[QSIZE];
-        uint16_t avail_event;
-    } used __attribute__((aligned(4)));
+    VQ_AVAIL(QSIZE) avail __attribute__((aligned(2)));
+    VQ_USED(QSIZE) used __attribute__((aligned(4)));
     uint16_t used_seen;
     uint8_t buf[QSIZE][BUFSZ] __attribute__((aligned(8)));
 };
@@ -95,11 +53,6 @@ static void sayu(const char *a, uint64_t v, const char *b)
     puts_(b);
 }
 
-static void fence(void)
-{
-    __asm__ volatile("fence iorw, iorw" ::: "memory");
-}
-
 static void puthex2(uint8_t b)
 {
     static const char hex[] = "0123456789abcdef";
@@ -107,63 +60,38 @@ static void puthex2(uint8_t b)
     putc_(hex[b & 15]);
 }
 
-static void queue_setup(unsigned q, struct vq *v)
+static bool queue_setup(unsigned q, struct vq *v)
 {
-    reg(R_QUEUE_SEL) = q;
-    v->avail.idx = 0;
-    v->used.idx = 0;
     v->used_seen = 0;
-    reg(R_QUEUE_NUM) = QSIZE;
-    reg(R_DESC_LO) = (uint32_t)(uintptr_t)v->desc;
-    reg(R_DESC_HI) = (uint32_t)((uint64_t)(uintptr_t)v->desc >> 32);
-    reg(R_DRIVER_LO) = (uint32_t)(uintptr_t)&v->avail;
-    reg(R_DRIVER_HI) = (uint32_t)((uint64_t)(uintptr_t)&v->avail >> 32);
-    reg(R_DEVICE_LO) = (uint32_t)(uintptr_t)&v->used;
-    reg(R_DEVICE_HI) = (uint32_t)((uint64_t)(uintptr_t)&v->used >> 32);
-    reg(R_QUEUE_READY) = 1;
+    return virtio_mmio_queue(base, q, QSIZE, v->desc, &v->avail, &v->used);
 }
 
 static void rx_post(uint16_t i)
 {
     rxq.desc[i] = (struct desc){ (uint64_t)(uintptr_t)rxq.buf[i], BUFSZ, 2 /* WRITE */, 0 };
     rxq.avail.ring[rxq.avail.idx % QSIZE] = i;
-    fence();
+    virtio_fence();
     rxq.avail.idx++;
-    fence();
+    virtio_fence();
 }
 
 static bool setup(void)
 {
-    reg(R_STATUS) = 0;
-    reg(R_STATUS) = S_ACK;
-    reg(R_STATUS) = S_ACK | S_DRIVER;
-    reg(R_DEV_FEATURES_SEL) = 0;
-    uint64_t f = reg(R_DEV_FEATURES);
-    reg(R_DEV_FEATURES_SEL) = 1;
-    f |= (uint64_t)reg(R_DEV_FEATURES) << 32;
-    uint64_t want = (1ull << F_VERSION_1) | (1ull << F_MAC) | (1ull << F_STATUS);
-    if ((f & want) != want) {
-        say("  device lacks VERSION_1, MAC or STATUS\n");
-        return false;
-    }
-    reg(R_DRV_FEATURES_SEL) = 0;
-    reg(R_DRV_FEATURES) = (uint32_t)want;
-    reg(R_DRV_FEATURES_SEL) = 1;
-    reg(R_DRV_FEATURES) = (uint32_t)(want >> 32);
-    reg(R_STATUS) = S_ACK | S_DRIVER | S_FEATURES_OK;
-    if (!(reg(R_STATUS) & S_FEATURES_OK)) {
+    uint64_t want = (1ull << F_VERSION_1) | (1ull << F_MAC) | (1ull << F_STATUS), features;
+    if (!virtio_mmio_negotiate(base, want, &features)) {
         say("  FEATURES_OK refused\n");
         return false;
     }
+    if (features != want) {
+        say("  device lacks VERSION_1, MAC or STATUS\n");
+        return false;
+    }
     for (unsigned q = 0; q < 2; q++) {
-        reg(R_QUEUE_SEL) = q;
-        if (reg(R_QUEUE_NUM_MAX) < QSIZE || reg(R_QUEUE_READY) != 0) {
+        if (!queue_setup(q, q == 0 ? &rxq : &txq)) {
             sayu("  queue ", q, " unusable\n");
             return false;
         }
     }
-    queue_setup(0, &rxq);
-    queue_setup(1, &txq);
     for (unsigned i = 0; i < 6; i++) {
         mac[i] = *(volatile uint8_t *)(base + R_CONFIG + i);
     }
@@ -176,7 +104,7 @@ static bool setup(void)
     for (uint16_t i = 0; i < QSIZE; i++) {
         rx_post(i);
     }
-    reg(R_STATUS) = S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK;
+    virtio_mmio_driver_ok(base);
     reg(R_QUEUE_NOTIFY) = 0;
     return true;
 }
@@ -190,9 +118,9 @@ static bool tx(uint16_t slot, uint32_t len)
     }
     txq.desc[slot] = (struct desc){ (uint64_t)(uintptr_t)txq.buf[slot], HDR + len, 0, 0 };
     txq.avail.ring[txq.avail.idx % QSIZE] = slot;
-    fence();
+    virtio_fence();
     txq.avail.idx++;
-    fence();
+    virtio_fence();
     reg(R_QUEUE_NOTIFY) = 1;
     for (unsigned long spin = 0; *(volatile uint16_t *)&txq.used.idx == txq.used_seen; spin++) {
         if (spin > 400000000ul) {
@@ -200,7 +128,7 @@ static bool tx(uint16_t slot, uint32_t len)
             return false;
         }
     }
-    fence();
+    virtio_fence();
     txq.used_seen++;
     reg(R_ISR_ACK) = reg(R_ISR);
     return true;
@@ -216,7 +144,7 @@ static __attribute__((unused)) int rx(uint32_t *len)
             return -1;
         }
     }
-    fence();
+    virtio_fence();
     uint32_t id = rxq.used.ring[rxq.used_seen % QSIZE].id;
     uint32_t l = rxq.used.ring[rxq.used_seen % QSIZE].len;
     rxq.used_seen++;
@@ -314,18 +242,18 @@ static void bench_tx(void)
         bool added = false;
         while (sent < BENCH_TX && sent - done < QSIZE) {
             txq.avail.ring[txq.avail.idx % QSIZE] = (uint16_t)(sent % QSIZE);
-            fence();
+            virtio_fence();
             txq.avail.idx++;
             sent++;
             added = true;
         }
         if (added) {
-            fence();
+            virtio_fence();
             reg(R_QUEUE_NOTIFY) = 1;
         }
         while (*(volatile uint16_t *)&txq.used.idx == txq.used_seen) {
         }
-        fence();
+        virtio_fence();
         while (txq.used_seen != *(volatile uint16_t *)&txq.used.idx) {
             txq.used_seen++;
             done++;
@@ -338,7 +266,7 @@ static void bench_rx(void)
     for (unsigned got = 0; got < BENCH_RX;) {
         while (*(volatile uint16_t *)&rxq.used.idx == rxq.used_seen) {
         }
-        fence();
+        virtio_fence();
         while (rxq.used_seen != *(volatile uint16_t *)&rxq.used.idx) {
             uint16_t id = (uint16_t)rxq.used.ring[rxq.used_seen % QSIZE].id;
             rxq.used_seen++;
@@ -352,7 +280,7 @@ static void bench_rx(void)
 
 static void test_nic(unsigned slot)
 {
-    base = SLOT(slot);
+    base = VIRTIO_MMIO_SLOT(slot);
     if (!setup()) {
         failed = true;
         return;
@@ -364,7 +292,7 @@ static void test_nic(unsigned slot)
 #else
 static void test_nic(unsigned slot)
 {
-    base = SLOT(slot);
+    base = VIRTIO_MMIO_SLOT(slot);
     sayu("slot ", slot, ": virtio-net");
     sayu(", version ", reg(R_VERSION), "\n");
     if (!setup()) {
@@ -440,11 +368,10 @@ void guest_main(uint64_t h, const uint8_t *fdt)
         }
     }
     unsigned found = 0;
-    for (unsigned i = 0; i < 8; i++) {
-        if (mmio32(SLOT(i) + R_MAGIC) == 0x74726976 && mmio32(SLOT(i) + R_DEVICE_ID) == 1) {
-            test_nic(i);
-            found++;
-        }
+    for (int i = virtio_mmio_find(VIRTIO_ID_NET, 0); i >= 0;
+         i = virtio_mmio_find(VIRTIO_ID_NET, (unsigned)i + 1)) {
+        test_nic((unsigned)i);
+        found++;
     }
     sayu("virtio-net devices: ", found, failed ? ", FAILED\n" : ", all checks passed\n");
     power_off(!failed && found > 0);
