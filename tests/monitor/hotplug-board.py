@@ -25,9 +25,6 @@ def start(d, guest, extra=()):
     return vm, c
 
 
-def deleted(c, dev):
-    return c.event("DEVICE_DELETED", lambda e: e["data"]["device"] == dev)
-
 
 with tempfile.TemporaryDirectory() as d:
     vm, c = start(d, elf)
@@ -45,7 +42,7 @@ with tempfile.TemporaryDirectory() as d:
         t.ok(r["error"]["class"] == "DeviceNotFound", "device_del of nothing: %s" % r)
         time.sleep(0.2)                     # let the other hart hammer it
         t.ok(c.cmd("device_del", id="t1") == {"return": {}, "id": "device_del"}, "device_del t1")
-        e = deleted(c, "t1")
+        e = c.deleted("t1")
         t.ok(e["data"]["path"] == "/machine/peripheral/t1", "DEVICE_DELETED %s" % e["data"])
         t.ok(vm.until("slot 0: ejected, the slot is empty again"),
              "after the eject write the slot read empty: %r" % vm.text()[-200:])
@@ -58,7 +55,7 @@ with tempfile.TemporaryDirectory() as d:
             if "error" in r:
                 break
             c.cmd("device_del", id=dev)
-            deleted(c, dev)
+            c.deleted(dev)
         dt = time.time() - start_t
         t.ok(i == cycles - 1 and "error" not in r, "%d device_add/device_del cycles "
              "(%.1f ms each, request to DEVICE_DELETED)" % (cycles, 1000 * dt / max(cycles, 1)))
@@ -82,7 +79,7 @@ with tempfile.TemporaryDirectory() as d:
              "device_del while pending: %s" % r)
         r = c.cmd("device_add", driver="parvm-testdev", id="stuck")
         t.ok("error" in r, "device_add reusing a pending id: %s" % r)
-        deleted(c, "stuck")
+        c.deleted("stuck")
         waited = time.time() - t0
         t.ok(waited >= 0.25, "forced removal after the timeout (%.2f s)" % waited)
         t.ok(c.cmd("device_add", driver="parvm-testdev", id="stuck")["return"] == {},

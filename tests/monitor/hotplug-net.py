@@ -14,7 +14,7 @@ Usage: hotplug-net.py PARVM UNPLUG_ELF IGNORING_ELF CYCLES"""
 import os, socket, sys, tempfile, threading, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from qmptest import Client, Tap, Vm
+from qmptest import Client, Tap, Vm, forced_removal
 
 parvm, elf, ignoring_elf, cycles = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 t = Tap()
@@ -83,9 +83,6 @@ def start(d, guest, extra=""):
     return vm, c
 
 
-def deleted(c, dev):
-    return c.event("DEVICE_DELETED", lambda e: e["data"]["device"] == dev)
-
 
 with tempfile.TemporaryDirectory() as d:
     peer = Peer(d)
@@ -114,7 +111,7 @@ with tempfile.TemporaryDirectory() as d:
             if r != {"return": {}, "id": "device_del"}:
                 bad.append("cycle %d: device_del: %s" % (n, r))
                 break
-            deleted(c, dev)
+            c.deleted(dev)
             if not vm.until("[done]", count=n):
                 bad.append("cycle %d: no report from the guest" % n)
                 break
@@ -134,10 +131,7 @@ with tempfile.TemporaryDirectory() as d:
     try:
         t.ok(vm.until("up 1\n"), "ignoring guest drives the device")
         time.sleep(0.3)
-        t0 = time.time()
-        t.ok(c.cmd("device_del", id="net0") == {"return": {}, "id": "device_del"}, "device_del")
-        deleted(c, "net0")
-        t.ok(time.time() - t0 >= 0.25, "forced removal after the timeout")
+        forced_removal(t, c, "net0", 0.25)
         t.ok(vm.until("after removal"), "guest: %r" % vm.text()[-300:])
         t.ok("frames moved both ways; the device was taken away while in use; nothing "
              "written after removal" in vm.text(), "nothing written after the forced removal")

@@ -82,7 +82,7 @@ with tempfile.TemporaryDirectory() as d:
                 if "error" in r:
                     t.ok(False, "device_del %s: %s" % (dev, r))
                     break
-                c.event("DEVICE_DELETED", lambda e: e["data"]["device"] == dev)
+                c.deleted(dev)
                 lat.append(time.time() - t0)
                 done += 1
         except (OSError, EOFError) as e:

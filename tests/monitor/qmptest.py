@@ -65,6 +65,20 @@ class Client:
                 return e
             self.events.append(e)
 
+    def deleted(self, dev):
+        """Wait for DEVICE_DELETED of @dev (other events are kept)."""
+        return self.event("DEVICE_DELETED", lambda e: e["data"]["device"] == dev)
+
+
+def forced_removal(t, c, dev, at_least):
+    """device_del of @dev on a guest that ignores the request: answered at
+    once, DEVICE_DELETED only after the hotplug-timeout (@at_least s)."""
+    t0 = time.time()
+    t.ok(c.cmd("device_del", id=dev) == {"return": {}, "id": "device_del"}, "device_del")
+    c.deleted(dev)
+    waited = time.time() - t0
+    t.ok(waited >= at_least, "forced removal after the timeout (%.2f s)" % waited)
+
 
 class Vm:
     """parvm (or any QEMU-like binary) with a QMP socket; the console is
