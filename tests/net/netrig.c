@@ -100,26 +100,22 @@ void netrig_destroy(NetRig *r)
 
 uint32_t nr_reg_r(NetRig *r, uint32_t off)
 {
-    uint64_t v = 0;
-    CHECK(address_space_read(&r->f.as, NR_VBASE + off, 4, &v) == PV_ACCESS_OK);
-    return (uint32_t)v;
+    return (uint32_t)fixture_read(&r->f, NR_VBASE + off, 4);
 }
 
 void nr_reg_w(NetRig *r, uint32_t off, uint32_t val)
 {
-    CHECK(address_space_write(&r->f.as, NR_VBASE + off, 4, val) == PV_ACCESS_OK);
+    fixture_write(&r->f, NR_VBASE + off, 4, val);
 }
 
 uint64_t nr_ram_r(NetRig *r, uint64_t addr, unsigned size)
 {
-    uint64_t v = 0;
-    CHECK(address_space_read(&r->f.as, addr, size, &v) == PV_ACCESS_OK);
-    return v;
+    return fixture_read(&r->f, addr, size);
 }
 
 void nr_ram_w(NetRig *r, uint64_t addr, unsigned size, uint64_t val)
 {
-    CHECK(address_space_write(&r->f.as, addr, size, val) == PV_ACCESS_OK);
+    fixture_write(&r->f, addr, size, val);
 }
 
 void nr_ram_write(NetRig *r, uint64_t addr, const void *buf, size_t len)

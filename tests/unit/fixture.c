@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "fixture.h"
 
+#include "harness.h"
+
 void fixture_init(Fixture *f)
 {
     pv_vm_init(&f->vm);
@@ -22,6 +24,18 @@ void fixture_unmap(Fixture *f, MemoryRegion *mr)
     memory_region_transaction_begin(&f->vm);
     memory_region_del_subregion(&f->root, mr);
     memory_region_transaction_commit(&f->vm);
+}
+
+uint64_t fixture_read(Fixture *f, hwaddr addr, unsigned size)
+{
+    uint64_t v = 0;
+    CHECK(address_space_read(&f->as, addr, size, &v) == PV_ACCESS_OK);
+    return v;
+}
+
+void fixture_write(Fixture *f, hwaddr addr, unsigned size, uint64_t val)
+{
+    CHECK(address_space_write(&f->as, addr, size, val) == PV_ACCESS_OK);
 }
 
 void fixture_destroy(Fixture *f)

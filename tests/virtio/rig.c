@@ -197,26 +197,22 @@ void rig_destroy(Rig *r)
 
 uint32_t reg_r(Rig *r, hwaddr off)
 {
-    uint64_t v = 0;
-    CHECK(address_space_read(&r->f.as, RIG_VBASE + off, 4, &v) == PV_ACCESS_OK);
-    return (uint32_t)v;
+    return (uint32_t)fixture_read(&r->f, RIG_VBASE + off, 4);
 }
 
 void reg_w(Rig *r, hwaddr off, uint32_t val)
 {
-    CHECK(address_space_write(&r->f.as, RIG_VBASE + off, 4, val) == PV_ACCESS_OK);
+    fixture_write(&r->f, RIG_VBASE + off, 4, val);
 }
 
 uint64_t ram_r(Rig *r, uint64_t addr, unsigned size)
 {
-    uint64_t v = 0;
-    CHECK(address_space_read(&r->f.as, addr, size, &v) == PV_ACCESS_OK);
-    return v;
+    return fixture_read(&r->f, addr, size);
 }
 
 void ram_w(Rig *r, uint64_t addr, unsigned size, uint64_t val)
 {
-    CHECK(address_space_write(&r->f.as, addr, size, val) == PV_ACCESS_OK);
+    fixture_write(&r->f, addr, size, val);
 }
 
 uint32_t drv_negotiate(Rig *r, uint64_t features)
