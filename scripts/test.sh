@@ -3,7 +3,8 @@
 # validator (-Werror), then under ThreadSanitizer, then under
 # AddressSanitizer + UndefinedBehaviorSanitizer; then the libFuzzer targets
 # for a bounded time (fuzz/run.sh, clang); then the Linux guest
-# (scripts/build-linux-guest.sh, cached under build/linux-guest) on the
+# (scripts/build-linux-guest.sh, cached outside the clone under
+# ${PARVM_CACHE:-/var/cache/parvm}/linux-guest, keyed by its inputs) on the
 # plain build's parvm and on qemu-system-riscv64, and on -smp 4 under a
 # QMP stop/cont loop.  Ends with "N passed, M failed".
 # Usage: scripts/test.sh [plain|thread|address|fuzz|linux ...]   (default: all)
@@ -31,7 +32,8 @@ for cfg in "${configs[@]}"; do
   fi
   if [ "$cfg" = linux ]; then
     echo "=== linux: building the guest (cached), booting it"
-    if ! scripts/build-linux-guest.sh build/linux-guest >build/test-linux-build.log 2>&1; then
+    guest=${PARVM_CACHE:-/var/cache/parvm}/linux-guest
+    if ! scripts/build-linux-guest.sh "$guest" >build/test-linux-build.log 2>&1; then
       tail -40 build/test-linux-build.log
       failed=$((failed + 1))
       continue
@@ -43,9 +45,9 @@ for cfg in "${configs[@]}"; do
       failed=$((failed + 1))
       continue
     fi
-    for t in "tests/linux/boot.py --preset parvm --parvm $parvm --smp 2" \
-             "tests/linux/boot.py --preset qemu --smp 2" \
-             "tests/linux/stopcont.py $parvm --smp 4"; do
+    for t in "tests/linux/boot.py --guest $guest --preset parvm --parvm $parvm --smp 2" \
+             "tests/linux/boot.py --guest $guest --preset qemu --smp 2" \
+             "tests/linux/stopcont.py --guest $guest $parvm --smp 4"; do
       name=${t#tests/linux/}
       if $t --timeout-scale 3 >build/test-linux.log 2>&1; then
         echo "ok: $name: $(grep -E 'PASS|cycles' build/test-linux.log | tr '\n' ' ')"

@@ -61,7 +61,8 @@ def one(emu, smp, guest, tmp):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("parvm")
-    ap.add_argument("--guest", default=os.path.join(ROOT, "build", "linux-guest"))
+    ap.add_argument("--guest", default=os.path.join(os.environ.get("PARVM_CACHE", "/var/cache/parvm"),
+                                                    "linux-guest"))
     ap.add_argument("--runs", type=int, default=2)
     a = ap.parse_args()
     emus = [("parvm", [a.parvm]), ("parvm-all-global", [a.parvm, "-accel", "parvm,global-lock=all"]),

@@ -218,7 +218,8 @@ def main():
     ap.add_argument("--parvm", help="the parvm binary for --preset parvm "
                     "(default: build/src/parvm)")
     ap.add_argument("--smp", type=int, default=2)
-    ap.add_argument("--guest", default=os.path.join(ROOT, "build", "linux-guest"),
+    ap.add_argument("--guest", default=os.path.join(os.environ.get("PARVM_CACHE", "/var/cache/parvm"),
+                                                    "linux-guest"),
                     help="folder with Image and initramfs.cpio.gz")
     ap.add_argument("--append", default="console=ttyS0 earlycon=sbi")
     ap.add_argument("--timeout-scale", type=float, default=1.0,

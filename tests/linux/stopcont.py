@@ -27,7 +27,8 @@ from qmptest import Client  # noqa: E402
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("parvm")
-    ap.add_argument("--guest", default=os.path.join(HERE, "..", "..", "build", "linux-guest"))
+    ap.add_argument("--guest", default=os.path.join(os.environ.get("PARVM_CACHE", "/var/cache/parvm"),
+                                                    "linux-guest"))
     ap.add_argument("--seconds", type=float, default=15)
     ap.add_argument("--smp", type=int, default=4)
     ap.add_argument("--timeout-scale", type=float, default=1.0)
